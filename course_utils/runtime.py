@@ -1,0 +1,100 @@
+"""Run-time plumbing: which device, which run profile, and reproducible seeding.
+
+The same notebook serves CI, a laptop and a GPU. It never branches on where it runs; it
+asks this module for the device and for its budgets::
+
+    epochs = budget(full=30, standard=5, smoke=1)
+
+Environment variables read here:
+
+``COURSE_PROFILE``
+    ``smoke`` (tests/CI: tiny data, seconds), ``standard`` (a few minutes on a laptop CPU)
+    or ``full`` (the budgets that reach the quality targets). Default: ``full`` when a CUDA
+    GPU is present, ``standard`` otherwise.
+``COURSE_THREADS``
+    torch's CPU thread count (default: the number of cores, at most 8). Results on a CPU
+    differ in the last bits across thread counts, so it is fixed by :func:`seed_everything`.
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+PROFILES = ("smoke", "standard", "full")
+
+
+def get_device() -> torch.device:
+    """The best available device: ``cuda``, else Apple ``mps``, else ``cpu``."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def default_threads() -> int:
+    """torch's CPU thread count: ``COURSE_THREADS`` if set, else min(cores, 8)."""
+    value = os.environ.get("COURSE_THREADS")
+    if value is None:
+        return max(1, min(os.cpu_count() or 1, 8))
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(f"COURSE_THREADS must be a positive integer, got {value!r}.")
+    return threads
+
+
+def seed_everything(seed: int = 0, threads: int | None = None) -> None:
+    """Seed Python's ``random``, NumPy and torch (CPU and every CUDA device).
+
+    Also fixes torch's CPU thread count (``threads``, default :func:`default_threads`),
+    because floating-point sums, and so results, depend on it. Same seed + same profile +
+    same machine = same numbers.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}.")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    torch.set_num_threads(threads or default_threads())
+
+
+def profile() -> str:
+    """The active run profile: ``'smoke'``, ``'standard'`` or ``'full'`` (see module doc)."""
+    value = os.environ.get("COURSE_PROFILE", "").strip().lower()
+    if not value:
+        return "full" if torch.cuda.is_available() else "standard"
+    if value not in PROFILES:
+        raise ValueError(
+            f"COURSE_PROFILE={value!r} is not a run profile; use one of {', '.join(PROFILES)} "
+            "(or unset it for the default: full on a GPU, standard otherwise)."
+        )
+    return value
+
+
+def budget(*, full, standard, smoke):
+    """The value for the active profile, e.g. ``epochs = budget(full=30, standard=5, smoke=1)``."""
+    return {"full": full, "standard": standard, "smoke": smoke}[profile()]
+
+
+def describe() -> str:
+    """One line naming the device, run profile, torch version and CPU threads."""
+    device = get_device()
+    name = device.type
+    if device.type == "cuda":
+        name += f" ({torch.cuda.get_device_name(device)})"
+    return (f"device: {name} | profile: {profile()} | torch {torch.__version__} | "
+            f"CPU threads: {torch.get_num_threads()}")
+
+
+def print_setup(seed: int = 0) -> torch.device:
+    """Seed everything, print :func:`describe`'s line and return the device (notebook setup)."""
+    seed_everything(seed)
+    print(describe())
+    return get_device()

@@ -1,0 +1,177 @@
+"""One training loop for every model in the course.
+
+A *loss function* here is ``loss_fn(model, x, y) -> dict`` of per-example tensors
+``(batch,)`` in nats, with at least the key ``"loss"`` (what is minimised); any other keys
+(``"recon"``, ``"kl"``...) are logged too. It may also return a bare ``(batch,)`` tensor.
+See :func:`course_utils.losses.vae_loss`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from .data import Split, batches
+from .runtime import get_device
+
+
+@dataclass
+class History:
+    """What :func:`fit` measured, one entry per finished epoch.
+
+    Attributes:
+        train: ``{term: [mean per example over the epoch's batches]}``, nats/example.
+        test: ``{term: [mean per example on the test split]}``, nats/example (z sampled).
+        seconds: wall-clock training seconds per epoch (evaluation excluded).
+        interrupted: True when training was stopped with Ctrl-C (KeyboardInterrupt).
+    """
+    train: dict = field(default_factory=dict)
+    test: dict = field(default_factory=dict)
+    seconds: list = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.seconds)
+
+    def last(self, split: str = "test", term: str = "loss") -> float:
+        """The final value of ``term`` on ``split`` (``'train'`` or ``'test'``)."""
+        values = getattr(self, split).get(term)
+        if not values:
+            raise KeyError(f"no {split!r} values of {term!r} were recorded.")
+        return values[-1]
+
+
+def _as_terms(out) -> dict:
+    terms = out if isinstance(out, dict) else {"loss": out}
+    if "loss" not in terms:
+        raise KeyError(f"the loss function returned keys {sorted(terms)}; one must be 'loss'.")
+    loss = terms["loss"]
+    if loss.dim() != 1:
+        raise ValueError(f"the loss function must return one loss per example, shape (batch,); "
+                         f"got shape {tuple(loss.shape)}. Sum over pixels/latents, not the batch.")
+    return terms
+
+
+def _autocast(device: torch.device, amp: bool):
+    if amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast(device.type, enabled=False)
+
+
+@torch.no_grad()
+def evaluate(model, loss_fn, split: Split, *, batch_size: int = 1024, amp: bool = False) -> dict:
+    """Mean of each loss term over ``split``, nats/example, with the model in eval mode.
+
+    The loss function decides how z is drawn; the course's VAEs *sample* z here too, so the
+    number is a true negative ELBO (evaluating at z = mu is not).
+    """
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    sums: dict = {}
+    try:
+        for x, y in batches(split.x, split.y, batch_size=batch_size, shuffle=False):
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with _autocast(device, amp):
+                terms = _as_terms(loss_fn(model, x, y))
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.float().sum())
+    finally:
+        model.train(was_training)
+    return {k: v / len(split) for k, v in sums.items()}
+
+
+def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
+        batch_size: int = 128, lr: float = 1e-3, optimizer=None, device=None, seed: int = 0,
+        amp: bool | None = None, desc: str = "training", verbose: bool = False,
+        on_epoch_end=None) -> History:
+    """Train ``model`` with Adam (or ``optimizer``) on ``train``; evaluate on ``test`` each epoch.
+
+    The whole split is moved to the device once and batched by slicing. The optimiser sees
+    the batch mean of ``loss``; the history keeps per-example means in nats.
+
+    Args:
+        model: an ``nn.Module``; moved to ``device``.
+        loss_fn: ``loss_fn(model, x, y) -> {"loss": (batch,), ...}`` (see module doc).
+        train, test: :class:`course_utils.data.Split` (``x: (N, ...)``, ``y: (N,)``).
+        epochs: passes over ``train``.
+        batch_size, lr: mini-batch size and Adam learning rate (ignored if ``optimizer``).
+        device: default :func:`course_utils.get_device`.
+        seed: seeds the shuffling order (model noise uses torch's global RNG; call
+            :func:`course_utils.seed_everything` first).
+        amp: bfloat16 autocast on CUDA (default on there; never used on CPU/MPS).
+        verbose: print one line per epoch (a ``tqdm`` bar is always shown unless
+            ``TQDM_DISABLE=1``).
+        on_epoch_end: optional ``callback(epoch, history)`` called after each epoch.
+    Returns:
+        :class:`History`. On Ctrl-C the model keeps its weights and the history holds the
+        finished epochs (``history.interrupted`` is True).
+    Raises:
+        FloatingPointError: the loss became NaN or infinite; names the epoch and step.
+    """
+    from tqdm.auto import tqdm
+
+    device = torch.device(device) if device is not None else get_device()
+    amp = (device.type == "cuda") if amp is None else amp
+    model.to(device)
+    train = train.to(device)
+    test = test.to(device) if test is not None else None
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    bar = tqdm(range(epochs), desc=desc, unit="epoch")
+    try:
+        for epoch in bar:
+            model.train()
+            sums: dict = {}
+            start = time.perf_counter()
+            for step, (x, y) in enumerate(batches(train.x, train.y, batch_size=batch_size,
+                                                  generator=generator)):
+                with _autocast(device, amp):
+                    terms = _as_terms(loss_fn(model, x, y))
+                loss = terms["loss"].float().mean()
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the training loss became {loss.item()} at epoch {epoch + 1}, step "
+                        f"{step + 1}. Lower the learning rate (now {lr}), check the inputs for "
+                        "NaN, or keep log-variances in a safe range; the model is left as it "
+                        "was at that step.")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                for k, v in terms.items():
+                    sums[k] = sums.get(k, 0.0) + v.detach().float().sum()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            history.seconds.append(time.perf_counter() - start)
+            for k, v in sums.items():
+                history.train.setdefault(k, []).append(float(v) / len(train))
+            line = f"train {history.train['loss'][-1]:.2f}"
+            if test is not None:
+                for k, v in evaluate(model, loss_fn, test, amp=amp).items():
+                    history.test.setdefault(k, []).append(v)
+                line += f", test {history.test['loss'][-1]:.2f}"
+            bar.set_postfix_str(line + " nats/ex")
+            if verbose:
+                print(f"epoch {epoch + 1}/{epochs}: {line} nats/example "
+                      f"({history.seconds[-1]:.1f} s)")
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, history)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(f"Interrupted: keeping the model and the history of {history.epochs} finished "
+              f"epoch(s).")
+    finally:
+        bar.close()
+    if history.epochs:
+        summary = (f"{desc}: {history.epochs} epoch(s), {sum(history.seconds):.1f} s "
+                   f"({sum(history.seconds) / history.epochs:.2f} s/epoch); final train loss "
+                   f"{history.train['loss'][-1]:.2f}")
+        if history.test:
+            summary += f", test loss {history.test['loss'][-1]:.2f}"
+        print(summary + " nats/example")
+    return history
