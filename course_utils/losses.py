@@ -116,3 +116,14 @@ def vae_loss(model, x: torch.Tensor, y=None, beta: float = 1.0) -> dict:
     recon = bernoulli_nll(logits, x)
     kl = gaussian_kl(_full_precision(mu), _full_precision(logvar))
     return {"loss": negative_elbo(recon, kl, beta), "recon": recon, "kl": kl}
+
+
+def autoencoder_loss(model, x: torch.Tensor, y=None) -> dict:
+    """Reconstruction loss of a deterministic autoencoder, for :func:`course_utils.train.fit`.
+
+    ``model(x)`` must return ``(logits, z)``. Returns ``{"loss": (batch,)}``: the Bernoulli
+    negative log-likelihood (binary cross-entropy summed over pixels), nats per image, so
+    that the number compares directly with a VAE's reconstruction term.
+    """
+    logits, _ = model(x)
+    return {"loss": bernoulli_nll(logits, x)}
