@@ -14,7 +14,7 @@ WORKERS ?= 2
 # Tests run offline, in the tiny `smoke` profile, with one torch thread per worker and no
 # tqdm bars in compared output.
 TEST_ENV := COURSE_PROFILE=smoke COURSE_DOWNLOAD=0 COURSE_THREADS=1 TQDM_DISABLE=1 \
-            PYTHONHASHSEED=0 MPLBACKEND=Agg
+            PYTHONHASHSEED=0
 
 .PHONY: venv book test check exercises strip clean
 

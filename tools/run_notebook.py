@@ -8,6 +8,7 @@ and prints each cell's wall-clock time, so a figure can be opened and looked at.
 profile comes from ``COURSE_PROFILE`` as usual.
 """
 import argparse
+import os
 import base64
 import time
 from pathlib import Path
@@ -17,6 +18,8 @@ from nbclient import NotebookClient
 
 
 def main():
+    # The notebook's kernel must use the inline backend, or no figure is captured.
+    os.environ.pop("MPLBACKEND", None)
     ap = argparse.ArgumentParser()
     ap.add_argument("notebook")
     ap.add_argument("--out", default=None)
