@@ -1,0 +1,116 @@
+"""course_utils.models: the MLP autoencoder and the 784-400-20 MLP VAE."""
+import pytest
+import torch
+
+from course_utils import models
+
+
+@pytest.fixture
+def images():
+    return torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+
+
+# --- MLPAutoencoder -------------------------------------------------------------------------
+
+def test_autoencoder_returns_image_shaped_logits_and_codes(images):
+    torch.manual_seed(0)
+    model = models.MLPAutoencoder(latent_dim=3, hidden_dim=32)
+    logits, z = model(images)
+    assert logits.shape == (5, 1, 28, 28)
+    assert z.shape == (5, 3)
+    assert torch.equal(model.encode(images), z)
+    assert torch.equal(model.decode(z), logits)
+
+
+def test_autoencoder_accepts_flattened_images(images):
+    model = models.MLPAutoencoder(latent_dim=2, hidden_dim=16)
+    logits, z = model(images.view(5, 784))
+    torch.testing.assert_close(z, model.encode(images))
+    assert logits.shape == (5, 1, 28, 28)
+
+
+def test_autoencoder_is_deterministic(images):
+    model = models.MLPAutoencoder(latent_dim=2, hidden_dim=16)
+    a, b = model(images), model(images)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_autoencoder_supports_other_input_shapes():
+    model = models.MLPAutoencoder(latent_dim=4, hidden_dim=8, input_shape=(3, 8, 8))
+    logits, z = model(torch.rand(2, 3, 8, 8))
+    assert logits.shape == (2, 3, 8, 8) and z.shape == (2, 4)
+
+
+# --- MLPVAE ---------------------------------------------------------------------------------
+
+def test_vae_encode_decode_and_forward_shapes(images):
+    model = models.MLPVAE(latent_dim=20)
+    mu, logvar = model.encode(images)
+    assert mu.shape == logvar.shape == (5, 20)
+    assert model.decode(mu).shape == (5, 1, 28, 28)
+    logits, mu2, logvar2 = model(images)
+    assert logits.shape == (5, 1, 28, 28)
+    assert mu2.shape == logvar2.shape == (5, 20)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_vae_forward_samples_z_so_two_passes_differ_but_mu_and_logvar_do_not(images, mode):
+    torch.manual_seed(0)
+    model = models.MLPVAE(latent_dim=8, hidden_dim=32)
+    model.train(mode == "train")
+    logits1, mu1, logvar1 = model(images)
+    logits2, mu2, logvar2 = model(images)
+    assert not torch.allclose(logits1, logits2), "z must be sampled in every forward pass"
+    assert torch.equal(mu1, mu2) and torch.equal(logvar1, logvar2)
+
+
+def test_vae_reparameterize_draws_from_n_mu_sigma_and_is_differentiable():
+    torch.manual_seed(0)
+    mu = torch.tensor([[2.0, -1.0]]).repeat(100_000, 1).requires_grad_()
+    logvar = torch.tensor([[0.0, 2 * torch.log(torch.tensor(3.0))]]).repeat(100_000, 1)
+    logvar.requires_grad_()
+    z = models.MLPVAE.reparameterize(mu, logvar)
+    torch.testing.assert_close(z.mean(0), torch.tensor([2.0, -1.0]), atol=0.05, rtol=0)
+    torch.testing.assert_close(z.std(0), torch.tensor([1.0, 3.0]), atol=0.05, rtol=0)
+    z.sum().backward()
+    assert torch.equal(mu.grad, torch.ones_like(mu))
+    assert logvar.grad.abs().sum() > 0
+
+
+def test_vae_sample_returns_probabilities_of_the_right_shape():
+    torch.manual_seed(0)
+    model = models.MLPVAE(latent_dim=5, hidden_dim=16)
+    x = model.sample(7)
+    assert x.shape == (7, 1, 28, 28)
+    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+    assert not x.requires_grad
+
+
+def test_vae_sample_is_reproducible_with_a_generator():
+    model = models.MLPVAE(latent_dim=5, hidden_dim=16)
+    a = model.sample(4, generator=torch.Generator().manual_seed(1))
+    b = model.sample(4, generator=torch.Generator().manual_seed(1))
+    c = model.sample(4, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_count_parameters_of_the_784_400_20_vae_equals_the_hand_count():
+    model = models.MLPVAE(latent_dim=20, hidden_dim=400)
+    encoder = 784 * 400 + 400          # x -> hidden
+    heads = 2 * (400 * 20 + 20)        # hidden -> mu, hidden -> logvar
+    decoder = (20 * 400 + 400) + (400 * 784 + 784)
+    assert models.count_parameters(model) == encoder + heads + decoder == 652_824
+
+
+def test_count_parameters_of_the_autoencoder_equals_the_hand_count():
+    model = models.MLPAutoencoder(latent_dim=2, hidden_dim=400)
+    expected = (784 * 400 + 400) + (400 * 2 + 2) + (2 * 400 + 400) + (400 * 784 + 784)
+    assert models.count_parameters(model) == expected
+
+
+def test_count_parameters_skips_frozen_parameters():
+    model = models.MLPVAE(latent_dim=20, hidden_dim=400)
+    total = models.count_parameters(model)
+    for p in model.decoder.parameters():
+        p.requires_grad_(False)
+    assert models.count_parameters(model) == total - ((20 * 400 + 400) + (400 * 784 + 784))
