@@ -1,0 +1,273 @@
+"""Numbers that judge a trained latent-variable model, beyond its training loss.
+
+* :func:`iwae_nll` -- the importance-weighted estimate of -log p(x) (Burda et al. 2016),
+  a bound that tightens as the number of samples ``k`` grows; :func:`elbo` is its ``k = 1``
+  relative with the KL term in closed form.
+* :func:`encode_dataset`, :func:`kl_per_dim`, :func:`posterior_mean_variance`,
+  :func:`active_units` -- how many latent dimensions a VAE actually uses.
+* :func:`codebook_usage` -- how much of a discrete codebook (VQ-VAE, FSQ) is used.
+
+The VAE functions expect the course's interface: ``model.encode(x) -> (mu, logvar)``, each
+``(batch, latent_dim)``, for a diagonal Gaussian q(z|x) with a standard normal prior, and
+``model.decode(z) -> logits`` shaped like ``x``, for a Bernoulli decoder. All numbers are in
+nats, per example, summed over pixels and latent dimensions.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .losses import bernoulli_nll
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _model_device(model) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except StopIteration:  # a model without parameters (tests, hand-built toys)
+        return torch.device("cpu")
+
+
+def _check_vae(model, x: torch.Tensor) -> None:
+    for name in ("encode", "decode"):
+        if not callable(getattr(model, name, None)):
+            raise TypeError(f"the model needs an {name}() method (encode(x) -> (mu, logvar), "
+                            f"decode(z) -> logits); {type(model).__name__} has none.")
+    if not isinstance(x, torch.Tensor) or x.dim() < 2:
+        raise ValueError("x must be a tensor of examples, shape (batch, ...), e.g. "
+                         f"(batch, 1, 28, 28); got {getattr(x, 'shape', type(x).__name__)}.")
+
+
+class _EvalMode:
+    """Put a model in eval mode (no dropout, frozen batch-norm statistics) and restore it."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        self.was_training = getattr(self.model, "training", False)
+        if hasattr(self.model, "eval"):
+            self.model.eval()
+
+    def __exit__(self, *exc):
+        if hasattr(self.model, "train"):
+            self.model.train(self.was_training)
+
+
+@torch.no_grad()
+def encode_dataset(model, x: torch.Tensor, batch_size: int = 1024):
+    """Posterior parameters for a whole split, without gradients, in eval mode.
+
+    Args:
+        model: has ``encode(x) -> (mu, logvar)``.
+        x: ``(N, ...)`` inputs, on any device (moved to the model's device batch by batch).
+        batch_size: examples encoded at once.
+    Returns:
+        ``(mu, logvar)``, each ``(N, latent_dim)`` float32, on the device of ``x``.
+    """
+    _check_vae(model, x)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    device = _model_device(model)
+    mus, logvars = [], []
+    with _EvalMode(model):
+        for start in range(0, x.shape[0], batch_size):
+            mu, logvar = model.encode(x[start:start + batch_size].to(device))
+            mus.append(mu.float().to(x.device))
+            logvars.append(logvar.float().to(x.device))
+    return torch.cat(mus), torch.cat(logvars)
+
+
+def _check_codes(mu: torch.Tensor, logvar: torch.Tensor | None = None) -> None:
+    if mu.dim() != 2:
+        raise ValueError(f"mu must be (N, latent_dim), got shape {tuple(mu.shape)}; "
+                         "encode the data first, e.g. with metrics.encode_dataset.")
+    if logvar is not None and logvar.shape != mu.shape:
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+                         f"{tuple(logvar.shape)}.")
+
+
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z_j|x) || N(0, 1)) for each latent dimension j, averaged over the examples.
+
+    Per example and dimension: ``0.5 * (mu**2 + exp(logvar) - 1 - logvar)``. The entries sum
+    to the mean of :func:`course_utils.losses.gaussian_kl` over the batch.
+
+    Args:
+        mu, logvar: ``(N, latent_dim)`` posterior means and log-variances.
+    Returns:
+        ``(latent_dim,)`` nats per example.
+    """
+    _check_codes(mu, logvar)
+    mu, logvar = mu.float(), logvar.float()
+    return (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).mean(dim=0)
+
+
+def posterior_mean_variance(mu: torch.Tensor) -> torch.Tensor:
+    """Variance across the data of each dimension's posterior mean, ``Var_x(E_q[z_j|x])``.
+
+    Args:
+        mu: ``(N, latent_dim)`` posterior means, one row per example (``N >= 2``).
+    Returns:
+        ``(latent_dim,)`` variances (population variance over the ``N`` rows), in squared
+        latent units. Near 0: the dimension says the same for every input (it is unused).
+    """
+    _check_codes(mu)
+    if mu.shape[0] < 2:
+        raise ValueError(f"need at least 2 examples to measure a variance, got {mu.shape[0]}.")
+    return mu.float().var(dim=0, unbiased=False)
+
+
+def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
+    """Number of latent dimensions the encoder uses (Burda et al. 2016).
+
+    A dimension is *active* when its posterior mean varies across the data by more than
+    ``threshold``: ``Var_x(E_q[z_j|x]) > threshold`` (see :func:`posterior_mean_variance`).
+    An inactive dimension has collapsed to the prior and carries no information about x.
+
+    Args:
+        mu: ``(N, latent_dim)`` posterior means over a data set (e.g. the test split).
+        threshold: variance threshold, squared latent units (the paper's 0.01).
+    Returns:
+        an ``int`` between 0 and ``latent_dim``.
+    """
+    return int((posterior_mean_variance(mu) > threshold).sum())
+
+
+def _log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
+    """``log p(x, z_i) - log q(z_i|x)`` for ``k`` draws ``z_i ~ q(z|x)``: ``(batch, k)``."""
+    mu, logvar = model.encode(x)
+    mu, logvar = mu.float(), logvar.float()
+    batch, latent = mu.shape
+    eps = torch.randn(batch, k, latent, device=mu.device)
+    z = mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps            # (batch, k, latent)
+    logits = model.decode(z.reshape(batch * k, latent)).float()
+    x_rep = x.float().repeat_interleave(k, dim=0).reshape(logits.shape)
+    log_px_z = -bernoulli_nll(logits, x_rep).view(batch, k)
+    log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+    log_qz = -0.5 * (eps.pow(2) + logvar[:, None] + LOG_2PI).sum(-1)
+    return log_px_z + log_pz - log_qz
+
+
+@torch.no_grad()
+def iwae_nll(model, x: torch.Tensor, k: int, batch_size: int = 64,
+             samples_per_pass: int | None = None) -> torch.Tensor:
+    """Importance-weighted estimate of -log p(x) per example (Burda et al. 2016), nats.
+
+    With ``k`` draws ``z_i ~ q(z|x)`` and weights ``w_i = p(x|z_i) p(z_i) / q(z_i|x)``::
+
+        -log p(x)  ~=  -log (1/k sum_i w_i)  =  -(logsumexp_i log w_i - log k)
+
+    In expectation this is an *upper* bound on -log p(x) that never loosens as ``k`` grows
+    and reaches -log p(x) as ``k -> infinity``; ``k = 1`` is the negative ELBO (one-sample
+    estimate, same expectation as :func:`course_utils.losses.vae_loss`).
+
+    Args:
+        model: ``encode(x) -> (mu, logvar)``, ``decode(z) -> logits`` (Bernoulli decoder,
+            standard normal prior); evaluated in eval mode, without gradients.
+        x: ``(N, ...)`` inputs in [0, 1], any device.
+        k: importance samples per example (``>= 1``).
+        batch_size: examples per encoder pass.
+        samples_per_pass: draws decoded at once per example; the decoder sees at most
+            ``batch_size * samples_per_pass`` rows, which bounds memory (default: about
+            8,192 rows per pass).
+    Returns:
+        ``(N,)`` float32, nats per example, on the device of ``x``.
+    """
+    _check_vae(model, x)
+    if int(k) != k or k < 1:
+        raise ValueError(f"k (samples per example) must be a positive integer, got {k}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    k = int(k)
+    if samples_per_pass is None:
+        samples_per_pass = max(1, 8192 // batch_size)
+    if samples_per_pass < 1:
+        raise ValueError(f"samples_per_pass must be >= 1, got {samples_per_pass}.")
+    device = _model_device(model)
+    out = []
+    with _EvalMode(model), torch.autocast(device.type, enabled=False):
+        for start in range(0, x.shape[0], batch_size):
+            xb = x[start:start + batch_size].to(device)
+            log_w = torch.cat([_log_weights(model, xb, min(samples_per_pass, k - done))
+                               for done in range(0, k, samples_per_pass)], dim=1)
+            log_mean_w = torch.logsumexp(log_w.double(), dim=1) - math.log(k)
+            out.append((-log_mean_w).float().to(x.device))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def elbo(model, x: torch.Tensor, n_samples: int = 1, batch_size: int = 256) -> dict:
+    """The ELBO per example, with the KL in closed form and ``n_samples`` draws for the rest.
+
+    ``ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z))  <=  log p(x)``. Averaging the
+    reconstruction term over ``n_samples`` draws lowers the Monte-Carlo noise of the
+    estimate but not its expectation: this is still the ELBO, not a tighter bound (that is
+    :func:`iwae_nll`).
+
+    Args:
+        model: ``encode(x) -> (mu, logvar)``, ``decode(z) -> logits``; eval mode, no grad.
+        x: ``(N, ...)`` inputs in [0, 1], any device.
+        n_samples: draws of z per example for ``E_q[log p(x|z)]``.
+        batch_size: examples per encoder pass.
+    Returns:
+        dict of ``(N,)`` float32 tensors in nats, on the device of ``x``: ``"elbo"`` (a lower
+        bound on log p(x), so usually negative), ``"recon"`` (``-E_q[log p(x|z)]``) and
+        ``"kl"``. ``recon + kl == -elbo`` is the loss in nats per example.
+    """
+    _check_vae(model, x)
+    if int(n_samples) != n_samples or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
+    n_samples = int(n_samples)
+    device = _model_device(model)
+    recons, kls = [], []
+    with _EvalMode(model), torch.autocast(device.type, enabled=False):
+        for start in range(0, x.shape[0], batch_size):
+            xb = x[start:start + batch_size].to(device)
+            mu, logvar = model.encode(xb)
+            mu, logvar = mu.float(), logvar.float()
+            batch, latent = mu.shape
+            z = mu[:, None] + torch.exp(0.5 * logvar)[:, None] * torch.randn(
+                batch, n_samples, latent, device=mu.device)
+            logits = model.decode(z.reshape(batch * n_samples, latent)).float()
+            x_rep = xb.float().repeat_interleave(n_samples, dim=0).reshape(logits.shape)
+            recons.append(bernoulli_nll(logits, x_rep).view(batch, n_samples).mean(1))
+            kls.append(0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1))
+    recon, kl = torch.cat(recons).to(x.device), torch.cat(kls).to(x.device)
+    return {"elbo": -(recon + kl), "recon": recon, "kl": kl}
+
+
+def codebook_usage(indices: torch.Tensor, codebook_size: int):
+    """How much of a discrete codebook is used: fraction of codes used, and perplexity.
+
+    Perplexity is ``exp(H)`` with ``H = -sum_c p_c log p_c`` the entropy (nats) of the
+    empirical code frequencies ``p_c``: the number of codes that, used equally often, would
+    give the same entropy. It is ``codebook_size`` for perfectly uniform use and 1 when a
+    single code is used.
+
+    Args:
+        indices: integer code indices of any shape (e.g. ``(batch, h, w)`` tokens), each in
+            ``[0, codebook_size)``.
+        codebook_size: number of codes ``K`` in the codebook.
+    Returns:
+        ``(fraction_used, perplexity)`` as Python floats: ``fraction_used`` in ``[0, 1]`` is
+        the share of the ``K`` codes that occur at least once; ``perplexity`` in ``[1, K]``.
+    """
+    if int(codebook_size) != codebook_size or codebook_size < 1:
+        raise ValueError(f"codebook_size must be a positive integer, got {codebook_size}.")
+    indices = torch.as_tensor(indices)
+    if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
+        raise TypeError(f"indices must be integer code indices, got dtype {indices.dtype}.")
+    if indices.numel() == 0:
+        raise ValueError("indices is empty: there is no code usage to measure.")
+    flat = indices.reshape(-1).long()
+    lo, hi = int(flat.min()), int(flat.max())
+    if lo < 0 or hi >= codebook_size:
+        raise ValueError(f"indices must lie in [0, {int(codebook_size)}), found values from "
+                         f"{lo} to {hi}; is codebook_size right?")
+    counts = torch.bincount(flat, minlength=int(codebook_size)).double()
+    p = counts / counts.sum()
+    entropy = -(p[p > 0] * p[p > 0].log()).sum()
+    return float((counts > 0).double().mean()), float(entropy.exp())
