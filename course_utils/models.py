@@ -89,3 +89,73 @@ class MLPVAE(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+class ConvVAE(nn.Module):
+    """A convolutional VAE for small images (chapter 06), Bernoulli decoder.
+
+    Encoder: two stride-2 convolutions (``channels``, 4x4 kernels) halve the image twice
+    (28x28 -> 14x14 -> 7x7), then two linear heads give ``mu`` and ``logvar``. Decoder: a
+    linear layer back to the 7x7 feature map, then two stride-2 transposed convolutions up to
+    the image size; the last one outputs logits. Same interface as :class:`MLPVAE`:
+    ``encode(x) -> (mu, logvar)``, each ``(batch, latent_dim)``; ``decode(z) -> logits``
+    ``(batch, C, H, W)``; ``forward(x) -> (logits, mu, logvar)`` with ``z`` sampled;
+    ``sample(n)`` -> probabilities ``(n, C, H, W)``.
+
+    Args:
+        latent_dim: size of z.
+        channels: feature maps after the first and the second convolution.
+        input_shape: ``(C, H, W)``; H and W must be divisible by 4.
+    """
+
+    def __init__(self, latent_dim: int = 20, channels=(32, 64), input_shape=(1, 28, 28)):
+        super().__init__()
+        if len(input_shape) != 3 or input_shape[1] % 4 or input_shape[2] % 4:
+            raise ValueError(f"input_shape must be (C, H, W) with H and W divisible by 4 (two "
+                             f"stride-2 layers), got {tuple(input_shape)}; pad or crop the images.")
+        if len(channels) != 2:
+            raise ValueError(f"channels must name two feature-map counts, e.g. (32, 64); "
+                             f"got {channels!r}.")
+        self.latent_dim = latent_dim
+        self.input_shape = tuple(input_shape)
+        c, h, w = self.input_shape
+        c1, c2 = channels
+        self.feature_shape = (c2, h // 4, w // 4)
+        n_features = c2 * (h // 4) * (w // 4)
+        self.body = nn.Sequential(
+            nn.Conv2d(c, c1, kernel_size=4, stride=2, padding=1), nn.ReLU(),   # H/2
+            nn.Conv2d(c1, c2, kernel_size=4, stride=2, padding=1), nn.ReLU(),  # H/4
+            nn.Flatten())
+        self.to_mu = nn.Linear(n_features, latent_dim)
+        self.to_logvar = nn.Linear(n_features, latent_dim)
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, n_features), nn.ReLU(),
+            nn.Unflatten(1, self.feature_shape),
+            nn.ConvTranspose2d(c2, c1, kernel_size=4, stride=2, padding=1), nn.ReLU(),  # H/2
+            nn.ConvTranspose2d(c1, c, kernel_size=4, stride=2, padding=1))             # H
+
+    def encode(self, x: torch.Tensor):
+        """``x: (batch, C, H, W)`` (or ``(batch, C*H*W)``) -> ``(mu, logvar)``, each ``(batch, latent_dim)``."""
+        h = self.body(x.reshape(-1, *self.input_shape))
+        return self.to_mu(h), self.to_logvar(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (batch, latent_dim)`` -> logits ``(batch, C, H, W)``."""
+        return self.decoder(z)
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """``z = mu + sigma * eps`` with ``eps ~ N(0, I)``: differentiable in mu and logvar."""
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def forward(self, x: torch.Tensor):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` images decoded from prior draws ``z ~ N(0, I)``: probabilities ``(n, C, H, W)``."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
+        return torch.sigmoid(self.decode(z))
