@@ -147,13 +147,17 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
                     sums[k] = sums.get(k, 0.0) + v.detach().float().sum()
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            history.seconds.append(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            # Evaluate before recording anything, so that a Ctrl-C during evaluation leaves
+            # every record (train, test, seconds) covering the same finished epochs.
+            test_terms = evaluate(model, loss_fn, test, amp=amp) if test is not None else {}
+            history.seconds.append(seconds)
             for k, v in sums.items():
                 history.train.setdefault(k, []).append(float(v) / len(train))
+            for k, v in test_terms.items():
+                history.test.setdefault(k, []).append(v)
             line = f"train {history.train['loss'][-1]:.2f}"
             if test is not None:
-                for k, v in evaluate(model, loss_fn, test, amp=amp).items():
-                    history.test.setdefault(k, []).append(v)
                 line += f", test {history.test['loss'][-1]:.2f}"
             bar.set_postfix_str(line + " nats/ex")
             if verbose:
