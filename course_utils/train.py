@@ -7,7 +7,7 @@ See :func:`course_utils.losses.vae_loss`.
 """
 from __future__ import annotations
 
-import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -123,7 +123,9 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     history = History()
-    bar = tqdm(range(epochs), desc=desc, unit="epoch")
+    # tqdm.notebook ignores the TQDM_DISABLE variable that plain tqdm honours: read it here.
+    quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
+    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=quiet)
     try:
         for epoch in bar:
             model.train()

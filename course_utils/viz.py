@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 IMAGE_CMAP = "gray_r"
 CLASS_CMAP = "tab10"
@@ -107,6 +108,7 @@ def plot_history(history, terms=("loss",), ax=None, title: str = "training curve
         if history.test.get(term):
             ax.plot(epochs, history.test[term], "--s", ms=3, color=color, label=f"test {term}")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(unit)
     ax.set_title(title)
     ax.legend()
