@@ -38,6 +38,10 @@ def make_grid(images, nrow: int = 8, pad: int = 1, pad_value: float = 0.0) -> np
     if arr.ndim != 4 or arr.shape[1] not in (1, 3):
         raise ValueError(f"images must be (n, H, W), (n, 1, H, W) or (n, 3, H, W); got {arr.shape}.")
     n, c, h, w = arr.shape
+    if n == 0:
+        raise ValueError("make_grid got no images (a batch of size 0); pass at least one.")
+    if nrow < 1:
+        raise ValueError(f"nrow (images per row) must be >= 1, got {nrow}.")
     ncol = min(nrow, n)
     rows = int(np.ceil(n / ncol))
     grid = np.full((c, rows * (h + pad) + pad, ncol * (w + pad) + pad), pad_value, dtype=arr.dtype)
@@ -78,6 +82,9 @@ def latent_scatter(z, labels, ax=None, title: str = "latent space", class_names=
     z, labels = _numpy(z), _numpy(labels).astype(int)
     if z.ndim != 2 or z.shape[1] < 2:
         raise ValueError(f"z must be (N, 2) or wider, got {z.shape}.")
+    if labels.shape != (z.shape[0],):
+        raise ValueError(f"got {z.shape[0]} codes but {labels.size} labels (shape "
+                         f"{labels.shape}); pass one integer class per code.")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
     cmap = plt.get_cmap(CLASS_CMAP)
