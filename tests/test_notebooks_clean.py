@@ -1,0 +1,132 @@
+"""The notebooks as stored in the repository: clean, with the standard setup cell, and listed
+in the book's table of contents. (Whether they *run* is tested by nbval on the notebooks.)"""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+# Chapters and solutions are committed without outputs; exercises are generated from them.
+STORED_NOTEBOOKS = sorted([*CHAPTERS, *(ROOT / "solutions").glob("*.ipynb"),
+                           *(ROOT / "exercises").glob("*.ipynb")])
+
+SETUP_CELL = '''\
+# Setup: on Colab only, install the course package (torch is already there).
+import sys
+if "google.colab" in sys.modules:
+    %pip install -q "course-utils @ git+{url}@{branch}"
+
+import course_utils as cu
+device = cu.print_setup(seed=0)'''
+
+
+def _ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def _config():
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def _toc_files(node):
+    """Every ``file:`` (and the ``root:``) named anywhere in a parsed ``_toc.yml``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("file", "root") and isinstance(value, str):
+                yield value
+            else:
+                yield from _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _toc_files(item)
+
+
+def _toc_entries():
+    return list(_toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+
+
+def _first_code_cell(nb):
+    return next(c for c in nb.cells if c.cell_type == "code")
+
+
+def test_there_are_chapter_notebooks():
+    assert CHAPTERS, f"no notebooks found in {ROOT / 'chapters'}"
+
+
+@pytest.mark.parametrize("path", STORED_NOTEBOOKS, ids=_ids(STORED_NOTEBOOKS))
+def test_notebook_is_stored_without_outputs_or_execution_counts(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, (f"{path.name}: code cells {dirty} hold outputs or execution counts; "
+                       f"run `python tools/strip_outputs.py {path.relative_to(ROOT)}`")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
+def test_chapter_uses_the_python3_kernel(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
+def test_chapter_first_code_cell_is_the_standard_setup_cell(path):
+    repo = _config()["repository"]
+    expected = SETUP_CELL.format(url=repo["url"], branch=repo["branch"])
+    source = _first_code_cell(nbformat.read(path, as_version=4)).source.strip()
+    assert source == expected, f"{path.name}: the first code cell must be, verbatim:\n{expected}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
+def test_chapter_setup_cell_installs_from_the_books_repository(path):
+    repo = _config()["repository"]
+    source = _first_code_cell(nbformat.read(path, as_version=4)).source
+    match = re.search(r"git\+(https://[^@\"\s]+)@([\w.\-/]+)", source)
+    assert match, f"{path.name}: no `git+https://...@branch` install URL in the setup cell"
+    assert match.group(1).removesuffix(".git") == repo["url"].removesuffix(".git")
+    assert match.group(2) == repo["branch"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
+def test_chapter_has_one_numbered_title_and_no_skipped_heading_levels(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    number = path.name[:2]
+    assert first.cell_type == "markdown"
+    assert re.match(rf"# {number} · \S", first.source), (
+        f"{path.name}: the first cell must start with the title `# {number} · Title`")
+    levels = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        in_fence = False
+        for line in cell.source.splitlines():
+            if line.lstrip().startswith(("```", ":::", "~~~")):
+                in_fence = not in_fence
+            match = re.match(r"(#{1,6}) \S", line)
+            if match and not in_fence:
+                levels.append(len(match.group(1)))
+    assert levels.count(1) == 1, f"{path.name}: exactly one H1 title, found {levels.count(1)}"
+    jumps = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert not jumps, f"{path.name}: heading levels skip a level at {jumps} (the -W build fails)"
+
+
+def test_every_toc_entry_exists():
+    missing = [entry for entry in _toc_entries()
+               if not any((ROOT / f"{entry}{ext}").is_file() for ext in ("", ".md", ".ipynb"))]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_every_chapter_notebook_is_in_the_toc():
+    listed = {str(Path(entry).with_suffix("")) for entry in _toc_entries()}
+    unlisted = [p.name for p in CHAPTERS if str(p.relative_to(ROOT).with_suffix("")) not in listed]
+    assert not unlisted, f"chapter notebooks missing from _toc.yml: {unlisted}"
+
+
+def test_toc_file_entries_ignore_commented_lines():
+    """Guards the parser above: commented-out chapters are not 'listed'."""
+    toc = yaml.safe_load("root: intro\nparts:\n  - chapters:\n      - file: a\n"
+                         "      # - file: b\n")
+    assert list(_toc_files(toc)) == ["intro", "a"]
