@@ -74,6 +74,13 @@ def _tiny_book(folder: Path, *, broken: bool) -> Path:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["execute"]["execute_notebooks"] == "force", "the book must execute notebooks"
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
+    # Sphinx extensions that live in the repository (paths relative to the book root).
+    for path in ((config.get("sphinx") or {}).get("local_extensions") or {}).values():
+        source = ROOT / path
+        if source.is_dir():
+            shutil.copytree(source, folder / path, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, folder / path)
     (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
                                      "  - file: tiny\n")
     (folder / "intro.md").write_text("# A tiny book\n\nBuilt by the tests.\n")
