@@ -299,3 +299,38 @@ def test_history_last_raises_naming_a_term_that_was_not_recorded():
         history.last("test", "loss")
     with pytest.raises(KeyError, match="'kl'"):
         history.last("train", "kl")
+
+
+# --- devices and mixed precision ------------------------------------------------------------
+
+def test_fit_defaults_to_the_course_device(tiny, monkeypatch):
+    asked = []
+
+    def fake_get_device():
+        asked.append(True)
+        return torch.device("cpu")
+
+    monkeypatch.setattr(train, "get_device", fake_get_device)
+    model = _vae()
+    train.fit(model, losses.vae_loss, tiny, epochs=1)
+    assert asked and next(model.parameters()).device.type == "cpu"
+
+
+def test_fit_ignores_amp_on_the_cpu(tiny):
+    def run(amp):
+        cu.seed_everything(0)
+        return train.fit(_vae(), losses.vae_loss, tiny, tiny, epochs=1, device="cpu", amp=amp)
+
+    assert run(True).train == run(False).train
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none here)")
+def test_fit_on_cuda_with_bfloat16_autocast_keeps_float32_per_example_losses(mnist):
+    cu.seed_everything(0)
+    model = models.MLPVAE(latent_dim=10, hidden_dim=128)
+    history = train.fit(model, losses.vae_loss, mnist.train, mnist.test, epochs=2,
+                        batch_size=64, device="cuda")
+    assert next(model.parameters()).device.type == "cuda"
+    assert history.train["loss"][-1] < history.train["loss"][0] < 784 * 2
+    assert history.last("test", "loss") < 543  # below the p = 1/2 decoder's 784 log 2 nats
+    assert model.sample(3).device.type == "cuda"
