@@ -1,6 +1,7 @@
 """The latent explorer widget: builds without a front end, and redraws on slider changes."""
 import io
 
+import ipywidgets
 import numpy as np
 import pytest
 import torch
@@ -45,7 +46,7 @@ def test_image_to_png_rejects_batches_and_nan():
 def test_explorer_draws_first_image_when_built():
     calls = []
     explorer = widgets.latent_explorer(_bar_decoder(calls), latent_dim=2)
-    assert len(explorer.sliders) == 2
+    assert isinstance(explorer, ipywidgets.Widget) and len(explorer.sliders) == 2
     assert len(calls) == 1 and torch.equal(calls[0], torch.zeros(1, 2))
     assert _decoded(explorer.image.value).shape == (28 * 4, 28 * 4)
 
@@ -81,3 +82,11 @@ def test_explorer_rejects_bad_arguments():
         widgets.latent_explorer(decode, latent_dim=2, ranges=(1, -1))
     with pytest.raises(ValueError, match="initial"):
         widgets.latent_explorer(decode, latent_dim=2, initial=[0.0])
+
+
+def test_explorer_displays_without_a_front_end():
+    """What a notebook shows: a widget view (plus a text fallback); building it never blocks."""
+    explorer = widgets.latent_explorer(_bar_decoder([]), latent_dim=2)
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
