@@ -72,17 +72,29 @@ def _assert_images_and_labels(split: Split, n: int):
 
 # --- batches --------------------------------------------------------------------------------
 
-def test_batches_shuffled_cover_every_index_exactly_once():
+SIZES = [(103, 10), (101, 10), (100, 10), (8, 64), (1, 1)]
+
+
+@pytest.mark.parametrize("n, batch_size", SIZES)
+def test_batches_shuffled_cover_every_index_exactly_once(n, batch_size):
+    idx = torch.arange(n)
+    seen = torch.cat([b for (b,) in data.batches(idx, batch_size=batch_size, shuffle=True)])
+    assert sorted(seen.tolist()) == list(range(n))
+
+
+def test_batches_shuffled_do_not_keep_the_original_order():
     idx = torch.arange(103)
     seen = torch.cat([b for (b,) in data.batches(idx, batch_size=10, shuffle=True)])
-    assert sorted(seen.tolist()) == list(range(103))
-    assert not torch.equal(seen, idx), "a shuffled pass should not keep the original order"
+    assert not torch.equal(seen, idx)
 
 
-def test_batches_respect_batch_size_with_a_smaller_last_batch():
-    sizes = [len(b) for (b,) in data.batches(torch.arange(103), batch_size=10)]
-    assert sizes == [10] * 10 + [3]
-    assert [len(b) for (b,) in data.batches(torch.arange(8), batch_size=64)] == [8]
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("n, batch_size", SIZES)
+def test_batches_respect_batch_size_with_a_smaller_last_batch(n, batch_size, shuffle):
+    sizes = [len(b) for (b,) in data.batches(torch.arange(n), batch_size=batch_size,
+                                               shuffle=shuffle)]
+    full, rest = divmod(n, batch_size)
+    assert sizes == [batch_size] * full + ([rest] if rest else [])
 
 
 def test_batches_keep_tensors_aligned():
