@@ -14,6 +14,7 @@ nats, per example, summed over pixels and latent dimensions.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -28,6 +29,14 @@ def _model_device(model) -> torch.device:
         return next(model.parameters()).device
     except StopIteration:  # a model without parameters (tests, hand-built toys)
         return torch.device("cpu")
+
+
+def _full_precision(device: torch.device):
+    """Switch autocast off inside (bounds need float32); a no-op where autocast does not exist."""
+    try:
+        return torch.autocast(device.type, enabled=False)
+    except RuntimeError:
+        return contextlib.nullcontext()
 
 
 def _check_vae(model, x: torch.Tensor) -> None:
@@ -188,13 +197,15 @@ def iwae_nll(model, x: torch.Tensor, k: int, batch_size: int = 64,
         raise ValueError(f"samples_per_pass must be >= 1, got {samples_per_pass}.")
     device = _model_device(model)
     out = []
-    with _EvalMode(model), torch.autocast(device.type, enabled=False):
+    with _EvalMode(model), _full_precision(device):
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size].to(device)
             log_w = torch.cat([_log_weights(model, xb, min(samples_per_pass, k - done))
                                for done in range(0, k, samples_per_pass)], dim=1)
-            log_mean_w = torch.logsumexp(log_w.double(), dim=1) - math.log(k)
-            out.append((-log_mean_w).float().to(x.device))
+            # float32 is plenty for logsumexp (it subtracts the maximum first), and MPS has no
+            # float64.
+            log_mean_w = torch.logsumexp(log_w, dim=1) - math.log(k)
+            out.append((-log_mean_w).to(x.device))
     return torch.cat(out)
 
 
@@ -223,7 +234,7 @@ def elbo(model, x: torch.Tensor, n_samples: int = 1, batch_size: int = 256) -> d
     n_samples = int(n_samples)
     device = _model_device(model)
     recons, kls = [], []
-    with _EvalMode(model), torch.autocast(device.type, enabled=False):
+    with _EvalMode(model), _full_precision(device):
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size].to(device)
             mu, logvar = model.encode(xb)

@@ -258,3 +258,15 @@ def test_codebook_usage_rejects_out_of_range_and_float_indices():
         metrics.codebook_usage(torch.tensor([0.0, 1.0]), 8)
     with pytest.raises(ValueError, match="empty"):
         metrics.codebook_usage(torch.tensor([], dtype=torch.long), 8)
+
+
+def test_iwae_nll_and_elbo_run_in_full_precision_inside_autocast(tiny):
+    """Bounds in bfloat16 would be off by nats; an enclosing autocast must not change them."""
+    model, x = tiny
+    torch.manual_seed(5)
+    plain_iw, plain_elbo = metrics.iwae_nll(model, x, k=50), metrics.elbo(model, x, 5)["elbo"]
+    torch.manual_seed(5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        auto_iw, auto_elbo = metrics.iwae_nll(model, x, k=50), metrics.elbo(model, x, 5)["elbo"]
+    assert auto_iw.dtype == torch.float32 and torch.equal(auto_iw, plain_iw)
+    assert torch.equal(auto_elbo, plain_elbo)
