@@ -32,7 +32,20 @@ book: $(STAMP)
 	@echo "Open _build/html/index.html"
 
 test: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest -n $(WORKERS) --dist loadscope --nbval-lax tests chapters
+	$(TEST_ENV) $(PY) -m pytest -n $(WORKERS) --dist loadscope --nbval-lax tests chapters solutions
+
+# The learner's command: `make check EX=beta_vae` runs that exercise notebook under nbval
+# (offline, smoke profile); it fails, naming what to implement, until the answers are right.
+# EX=all, or no EX, checks every exercise.
+check: $(STAMP)
+	@if [ -n "$(filter-out all,$(EX))" ] && [ ! -f "exercises/$(EX).ipynb" ]; then \
+	  echo "No exercise '$(EX)'. Choose one of: $(basename $(notdir $(wildcard exercises/*.ipynb))) (or EX=all)."; \
+	  exit 2; fi
+	$(TEST_ENV) $(PY) -m pytest --nbval-lax $(if $(filter-out all,$(EX)),exercises/$(EX).ipynb,exercises)
+
+# Regenerate exercises/ from the solution masters (solutions/ is the single source of truth).
+exercises: $(STAMP)
+	$(PY) tools/make_exercises.py
 
 strip: $(STAMP)
 	$(PY) tools/strip_outputs.py chapters/*.ipynb
