@@ -9,9 +9,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-# Chapters and solutions are committed without outputs; exercises are generated from them.
-STORED_NOTEBOOKS = sorted([*CHAPTERS, *(ROOT / "solutions").glob("*.ipynb"),
-                           *(ROOT / "exercises").glob("*.ipynb")])
+# Chapters and the generated exercises are committed without outputs. Solutions are too,
+# except their check cells (`# NBVAL_CHECK_OUTPUT`), which keep the one line nbval compares.
+CLEAN_NOTEBOOKS = sorted([*CHAPTERS, *(ROOT / "exercises").glob("*.ipynb")])
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
 SETUP_CELL = '''\
 # Setup: on Colab only, install the course package (torch is already there).
@@ -56,13 +58,28 @@ def test_there_are_chapter_notebooks():
     assert CHAPTERS, f"no notebooks found in {ROOT / 'chapters'}"
 
 
-@pytest.mark.parametrize("path", STORED_NOTEBOOKS, ids=_ids(STORED_NOTEBOOKS))
+def _dirty_cells(nb, allowed=lambda cell: False):
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and not allowed(c)
+            and (c.get("outputs") or c.get("execution_count") is not None)]
+
+
+@pytest.mark.parametrize("path", CLEAN_NOTEBOOKS, ids=_ids(CLEAN_NOTEBOOKS))
 def test_notebook_is_stored_without_outputs_or_execution_counts(path):
-    nb = nbformat.read(path, as_version=4)
-    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-             and (c.get("outputs") or c.get("execution_count") is not None)]
+    dirty = _dirty_cells(nbformat.read(path, as_version=4))
     assert not dirty, (f"{path.name}: code cells {dirty} hold outputs or execution counts; "
                        f"run `python tools/strip_outputs.py {path.relative_to(ROOT)}`")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_solution_keeps_outputs_only_in_its_check_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = _dirty_cells(nb, allowed=lambda c: c.source.lstrip().startswith(CHECK_MARKER))
+    assert not dirty, (f"{path.name}: code cells {dirty} hold outputs or execution counts but "
+                       f"are not `{CHECK_MARKER}` check cells")
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_MARKER):
+            kinds = {o.get("output_type") for o in cell.get("outputs", [])}
+            assert kinds <= {"stream"}, f"{path.name}: a check cell stores {kinds} outputs"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
