@@ -52,6 +52,12 @@ def _as_terms(out) -> dict:
     if loss.dim() != 1:
         raise ValueError(f"the loss function must return one loss per example, shape (batch,); "
                          f"got shape {tuple(loss.shape)}. Sum over pixels/latents, not the batch.")
+    for key, value in terms.items():  # every logged term is averaged per example too
+        shape = tuple(getattr(value, "shape", ()))
+        if not isinstance(value, torch.Tensor) or shape != tuple(loss.shape):
+            raise ValueError(f"the loss function's term {key!r} has shape {shape} but 'loss' has "
+                             f"shape {tuple(loss.shape)}; return every term per example, "
+                             "shape (batch,), summed over pixels/latents, not the batch.")
     return terms
 
 

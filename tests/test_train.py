@@ -172,6 +172,17 @@ def test_fit_rejects_a_loss_function_that_returns_a_scalar(tiny):
         train.fit(_vae(), batch_mean, tiny, epochs=1, device="cpu")
 
 
+def test_fit_rejects_a_logged_term_that_is_not_per_example(tiny):
+    def mean_kl(model, x, y):
+        terms = losses.vae_loss(model, x)
+        return {"loss": terms["loss"], "kl": terms["kl"].mean()}
+
+    with pytest.raises(ValueError, match=r"term 'kl' has shape \(\) but 'loss' has shape \(64,\)"):
+        train.fit(_vae(), mean_kl, tiny, epochs=1, batch_size=64, device="cpu")
+    with pytest.raises(ValueError, match="term 'kl'"):
+        train.evaluate(_vae(), mean_kl, tiny)
+
+
 def test_fit_rejects_a_loss_dict_without_a_loss_key(tiny):
     def no_loss(model, x, y):
         terms = losses.vae_loss(model, x)
