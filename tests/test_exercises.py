@@ -9,6 +9,7 @@ notebook; the slow tests below run exactly that command in a subprocess:
 
 (The solutions themselves run under nbval as part of ``make test``.)
 """
+import os
 import re
 import subprocess
 import sys
@@ -40,7 +41,11 @@ def learners_command(notebook: Path, cwd: Path) -> str:
     """What ``make check EX=...`` runs, in a subprocess; returns its output without colours."""
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax",
            "-rA", "--tb=short", str(notebook)]
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    # The test environment (smoke profile, offline, one thread) is inherited; this run's
+    # own pytest/xdist bookkeeping is not.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT_TEST"))}
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     return done.returncode, ANSI.sub("", done.stdout + done.stderr)
 
 
