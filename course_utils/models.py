@@ -39,7 +39,33 @@ class MLPAutoencoder(nn.Module):
         return self.decode(z), z
 
 
-class MLPVAE(nn.Module):
+class GaussianVAE(nn.Module):
+    """What every VAE of the course shares: a diagonal-Gaussian encoder, the
+    reparameterised sample, a standard-normal prior and a Bernoulli decoder (logits).
+
+    Subclasses set ``self.latent_dim`` and define ``encode(x) -> (mu, logvar)`` (each
+    ``(batch, latent_dim)``) and ``decode(z) -> logits`` (``(batch, C, H, W)``).
+    """
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """``z = mu + sigma * eps`` with ``eps ~ N(0, I)``: differentiable in mu and logvar."""
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def forward(self, x: torch.Tensor):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` images decoded from prior draws ``z ~ N(0, I)``: probabilities ``(n, C, H, W)``."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
+        return torch.sigmoid(self.decode(z))
+
+
+class MLPVAE(GaussianVAE):
     """The 784-400-20 VAE of Kingma & Welling and pytorch/examples, Bernoulli decoder.
 
     ``encode(x) -> (mu, logvar)``, each ``(batch, latent_dim)``; ``decode(z) -> logits``
@@ -68,22 +94,6 @@ class MLPVAE(nn.Module):
         """``z: (batch, latent_dim)`` -> logits ``(batch, 1, 28, 28)``."""
         return self.decoder(z).view(-1, *self.input_shape)
 
-    @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """``z = mu + sigma * eps`` with ``eps ~ N(0, I)``: differentiable in mu and logvar."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-    def forward(self, x: torch.Tensor):
-        mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` images decoded from prior draws ``z ~ N(0, I)``: probabilities ``(n, 1, 28, 28)``."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
-        return torch.sigmoid(self.decode(z))
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -91,7 +101,7 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-class ConvVAE(nn.Module):
+class ConvVAE(GaussianVAE):
     """A convolutional VAE for small images (chapter 06), Bernoulli decoder.
 
     Encoder: two stride-2 convolutions (``channels``, 4x4 kernels) halve the image twice
@@ -143,19 +153,3 @@ class ConvVAE(nn.Module):
         """``z: (batch, latent_dim)`` -> logits ``(batch, C, H, W)``."""
         return self.decoder(z)
 
-    @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """``z = mu + sigma * eps`` with ``eps ~ N(0, I)``: differentiable in mu and logvar."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-    def forward(self, x: torch.Tensor):
-        mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
-        return self.decode(z), mu, logvar
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` images decoded from prior draws ``z ~ N(0, I)``: probabilities ``(n, C, H, W)``."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
-        return torch.sigmoid(self.decode(z))

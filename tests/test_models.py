@@ -114,3 +114,28 @@ def test_count_parameters_skips_frozen_parameters():
     for p in model.decoder.parameters():
         p.requires_grad_(False)
     assert models.count_parameters(model) == total - ((20 * 400 + 400) + (400 * 784 + 784))
+
+
+def test_gaussian_vae_base_gives_any_encoder_decoder_the_vae_interface():
+    class Tiny(models.GaussianVAE):
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = 3
+            self.enc = torch.nn.Linear(4, 6)
+            self.dec = torch.nn.Linear(3, 4)
+
+        def encode(self, x):
+            mu, logvar = self.enc(x.reshape(len(x), 4)).chunk(2, dim=1)
+            return mu, logvar
+
+        def decode(self, z):
+            return self.dec(z).view(-1, 1, 2, 2)
+
+    torch.manual_seed(0)
+    model = Tiny()
+    x = torch.rand(5, 1, 2, 2)
+    logits, mu, logvar = model(x)
+    assert logits.shape == (5, 1, 2, 2) and mu.shape == logvar.shape == (5, 3)
+    assert not torch.equal(model(x)[0], logits)  # z is sampled afresh on every pass
+    samples = model.sample(7)
+    assert samples.shape == (7, 1, 2, 2) and samples.min() >= 0 and samples.max() <= 1
