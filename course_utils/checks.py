@@ -280,6 +280,20 @@ def _cyclical_reference(step: int, cycle_steps: int, ratio: float) -> float:
     return min(1.0, (step % cycle_steps) / (ratio * cycle_steps))
 
 
+def _check_unit_interval_from_zero(c, values, off_by_one, off_by_one_hint):
+    """Checks 1 and 2 of both schedule checkers: every weight in [0, 1], and 0 at step 0."""
+    __tracebackhide__ = True
+    if any(not 0.0 <= v <= 1.0 for v in values):
+        c.fail(f"the weight must stay in [0, 1]; got {max(values, key=abs):g} "
+               "(cap it with min(1.0, ...)).")
+    c.ok()                                                          # 1: a number in [0, 1]
+    if values[0] != 0.0:
+        if math.isclose(values[0], off_by_one):
+            c.fail(off_by_one_hint)
+        c.fail(f"at step 0 the weight must be 0, got {values[0]:g}.")
+    c.ok()                                                          # 2: starts at 0
+
+
 def check_linear_schedule(fn) -> None:
     """Check ``fn(step, warmup_steps) -> beta``: ``min(1, step / warmup_steps)``.
 
@@ -297,16 +311,10 @@ def check_linear_schedule(fn) -> None:
     values = []
     for step in range(31):
         values.append(beta(step, 10))
-    if any(not 0.0 <= v <= 1.0 for v in values):
-        c.fail(f"the weight must stay in [0, 1]; got {max(values, key=abs):g} "
-               "(cap it with min(1.0, ...)).")
-    c.ok()                                                          # 1: a number in [0, 1]
-    if values[0] != 0.0:
-        if math.isclose(values[0], 1 / 10):
-            c.fail("off by one: at step 0 the weight must be 0; use step / warmup_steps with "
-                   "steps counted from 0, not (step + 1) / warmup_steps.")
-        c.fail(f"at step 0 the weight must be 0, got {values[0]:g}.")
-    c.ok()                                                          # 2: starts at 0
+    _check_unit_interval_from_zero(
+        c, values, off_by_one=1 / 10,
+        off_by_one_hint="off by one: at step 0 the weight must be 0; use step / warmup_steps "
+                        "with steps counted from 0, not (step + 1) / warmup_steps.")
     for step, warmup in ((5, 10), (3, 12), (7, 8)):
         got, want = beta(step, warmup), step / warmup
         if math.isclose(got, want, rel_tol=1e-9):
@@ -357,15 +365,9 @@ def check_cyclical_schedule(fn) -> None:
     values = []
     for step in range(40):
         values.append(beta(step, 8))
-    if any(not 0.0 <= v <= 1.0 for v in values):
-        c.fail(f"the weight must stay in [0, 1]; got {max(values, key=abs):g} "
-               "(cap it with min(1.0, ...)).")
-    c.ok()                                                          # 1: a number in [0, 1]
-    if values[0] != 0.0:
-        if math.isclose(values[0], 1 / 4):
-            c.fail("off by one: at step 0 the weight must be 0; count steps from 0.")
-        c.fail(f"at step 0 the weight must be 0, got {values[0]:g}.")
-    c.ok()                                                          # 2: starts at 0
+    _check_unit_interval_from_zero(
+        c, values, off_by_one=1 / 4,
+        off_by_one_hint="off by one: at step 0 the weight must be 0; count steps from 0.")
     if not (math.isclose(values[2], 0.5) and values[4] == 1.0 and values[7] == 1.0):
         if values[4] < 1.0 and math.isclose(values[4], 0.5):
             c.fail("the ramp takes the whole cycle; it must reach 1 after ratio * cycle_steps "
