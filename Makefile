@@ -1,8 +1,7 @@
-# One entry point for the course. Each target does its own set-up (a virtual environment in
-# .venv with everything from requirements.txt, and course_utils installed editable).
-#   make book              build the HTML book into _build/html (executes the chapters)
-#   make test              every test: course_utils units, chapter notebooks (smoke), exercises
-#   make check EX=beta_vae check your answers to one exercise (EX=all for every exercise)
+# One entry point for the course; `make` alone lists the targets. Each target does its own
+# set-up: a virtual environment in .venv with everything from requirements.txt (generated from
+# pyproject.toml) and course_utils installed editable, plus, where it can, the offline data
+# package from Debian.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -11,14 +10,20 @@ STAMP  := $(VENV)/.installed
 BOOK_FLAGS ?=
 # pytest-xdist workers; with --dist loadscope one notebook's cells stay on one worker.
 WORKERS ?= 2
-# Tests run offline, in the tiny `smoke` profile, with one torch thread per worker and no
-# tqdm bars in compared output.
-TEST_ENV := COURSE_PROFILE=smoke COURSE_DOWNLOAD=0 COURSE_THREADS=1 TQDM_DISABLE=1 \
-            PYTHONHASHSEED=0
+# How tests run (offline, smoke profile, one thread, no bars): written once, in tests/smoke.env.
+TEST_ENV := $(shell grep -v '^\#' tests/smoke.env | xargs)
+PYTEST   := $(TEST_ENV) $(PY) -m pytest
+DEBIAN_FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: venv book test check exercises strip clean
+.DEFAULT_GOAL := help
+.PHONY: help venv data book test unit check exercises bench strip clean
 
-venv: $(STAMP)
+help:  ## list the targets
+	@echo "make <target>:"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 14
+	@echo "Variables: COURSE_PROFILE=standard|full|smoke (book), EX=<exercise> (check), WORKERS=2 (test)."
+
+venv: $(STAMP)  ## create .venv and install everything (done by every target below)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,28 +32,43 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --no-deps -e .
 	touch $(STAMP)
 
-book: $(STAMP)
+# Offline machines cannot download Fashion-MNIST; Debian's package has all 70,000 images.
+# Installed when missing and we may (root, or password-less sudo); otherwise torchvision
+# downloads the data set on first use, as for any connected user.
+data:  ## install Debian's offline Fashion-MNIST when it is missing (needs root or sudo)
+	@if [ -f $(DEBIAN_FASHION) ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "No apt-get: Fashion-MNIST will be downloaded by torchvision."; exit 0; fi; \
+	SUDO=""; if [ "$$(id -u)" != 0 ]; then \
+	  if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	    echo "Not root: skipping Debian's dataset-fashion-mnist (torchvision downloads it instead)."; exit 0; fi; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dataset-fashion-mnist
+
+book: $(STAMP) data  ## execute the chapters and build the HTML book into _build/html
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open _build/html/index.html"
 
-test: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest -n $(WORKERS) --dist loadscope --nbval-lax tests chapters solutions
+test: $(STAMP) data  ## every test: units, slow tests, chapter notebooks and solutions (smoke)
+	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax tests chapters solutions
+
+unit: $(STAMP)  ## the package's unit tests only (no notebooks, no subprocesses): the edit-run loop
+	$(PYTEST) -n $(WORKERS) -m "not slow" tests
 
 # The learner's command: `make check EX=beta_vae` runs that exercise notebook under nbval
 # (offline, smoke profile); it fails, naming what to implement, until the answers are right.
-# EX=all, or no EX, checks every exercise.
-check: $(STAMP)
+check: $(STAMP)  ## check your answers: make check EX=beta_vae (EX=all: every exercise)
 	@if [ -n "$(filter-out all,$(EX))" ] && [ ! -f "exercises/$(EX).ipynb" ]; then \
 	  echo "No exercise '$(EX)'. Choose one of: $(basename $(notdir $(wildcard exercises/*.ipynb))) (or EX=all)."; \
 	  exit 2; fi
-	$(TEST_ENV) $(PY) -m pytest --nbval-lax $(if $(filter-out all,$(EX)),exercises/$(EX).ipynb,exercises)
+	$(PYTEST) --nbval-lax $(if $(filter-out all,$(EX)),exercises/$(EX).ipynb,exercises)
 
-# Regenerate exercises/ from the solution masters (solutions/ is the single source of truth).
-exercises: $(STAMP)
+exercises: $(STAMP)  ## regenerate exercises/ from the solution masters in solutions/
 	$(PY) tools/make_exercises.py
 
-strip: $(STAMP)
+bench: $(STAMP) data  ## measure the course's data path against a DataLoader loop -> BENCHMARKS.md
+	$(PY) tools/bench.py --dataset both --epochs 10 --update BENCHMARKS.md
+
+strip: $(STAMP)  ## remove outputs from the chapter notebooks before committing
 	$(PY) tools/strip_outputs.py chapters/*.ipynb
 
-clean:
+clean:  ## remove the built book
 	rm -rf _build

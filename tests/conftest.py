@@ -1,12 +1,30 @@
-"""Test-wide settings: offline, smoke profile, one thread, no progress bars.
+"""Test-wide settings, read from ``tests/smoke.env`` (the one place they are written).
 
-Notebook kernels started by nbval inherit this environment. MPLBACKEND is deliberately
-not set: kernels must keep matplotlib's inline backend (as for a learner); unit tests that
-draw use the Agg backend themselves (matplotlib picks Agg when no display is present).
+Offline, smoke profile, one thread, no progress bars. ``COURSE_DOWNLOAD=0`` is forced (tests
+never touch the network); the others are defaults a caller may override. Notebook kernels
+started by nbval inherit this environment. MPLBACKEND is deliberately not set: kernels must
+keep matplotlib's inline backend (as for a learner); unit tests that draw use the Agg backend
+themselves (matplotlib picks Agg when no display is present).
 """
 import os
+from pathlib import Path
 
-os.environ.setdefault("COURSE_PROFILE", "smoke")
+SMOKE_ENV_FILE = Path(__file__).with_name("smoke.env")
+
+
+def read_smoke_env(path: Path = SMOKE_ENV_FILE) -> dict:
+    """``KEY=VALUE`` lines of ``tests/smoke.env`` as a dict (comments and blanks skipped)."""
+    env = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise ValueError(f"{path}: expected KEY=VALUE, got {line!r}")
+            env[key.strip()] = value.strip()
+    return env
+
+
+for _key, _value in read_smoke_env().items():
+    os.environ.setdefault(_key, _value)
 os.environ["COURSE_DOWNLOAD"] = "0"  # tests never touch the network
-os.environ.setdefault("COURSE_THREADS", "1")
-os.environ.setdefault("TQDM_DISABLE", "1")

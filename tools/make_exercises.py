@@ -179,9 +179,11 @@ def record(solutions: Path) -> None:
     """Execute every solution (smoke profile) and store only its check cells' outputs."""
     from nbclient import NotebookClient
 
-    for key, value in (("COURSE_PROFILE", "smoke"), ("COURSE_THREADS", "1"),
-                       ("TQDM_DISABLE", "1"), ("COURSE_DOWNLOAD", "0")):
-        os.environ.setdefault(key, value)
+    smoke_env = Path(__file__).resolve().parent.parent / "tests" / "smoke.env"
+    for line in smoke_env.read_text().splitlines():     # the tests' environment, one source
+        key, sep, value = line.strip().partition("=")
+        if sep and not key.startswith("#"):
+            os.environ.setdefault(key, value)
     for path in sorted(solutions.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=600, kernel_name="python3",
