@@ -55,6 +55,7 @@ def _nbval(notebook: Path):
                  "--nbval-lax", notebook.name], cwd=notebook.parent)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("broken", [True, False], ids=["broken", "working"])
 def test_nbval_lax_fails_on_a_notebook_cell_that_raises(tmp_path, broken):
     notebook = _write_notebook(tmp_path / "tiny.ipynb", broken=broken)
@@ -88,6 +89,7 @@ def _tiny_book(folder: Path, *, broken: bool) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_book_build_with_the_project_config_fails_on_a_broken_notebook(tmp_path):
     """No -W here: the project's _config.yml alone must make the build fail."""
     book = _tiny_book(tmp_path / "book", broken=True)
@@ -97,6 +99,7 @@ def test_book_build_with_the_project_config_fails_on_a_broken_notebook(tmp_path)
     assert MARKER in output
 
 
+@pytest.mark.slow
 def test_book_build_with_the_project_config_succeeds_on_a_working_notebook(tmp_path):
     """The control: the same tiny book with the notebook fixed builds, warning-free (-W, as
     in CI), and its page shows the output of the executed cell."""
