@@ -1,4 +1,9 @@
-"""course_utils.bench: the DataLoader-vs-course benchmark runs and reports what it measured."""
+"""tools/bench.py: the DataLoader-vs-course benchmark runs and reports what it measured.
+
+The tests that run the real command line (a subprocess training two models) are marked
+``slow``; the rest check the report writers and argument checks in-process.
+"""
+import importlib.util
 import os
 import re
 import subprocess
@@ -8,9 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_utils import bench, data
+from course_utils import data, runtime
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import bench  # noqa: E402
+
 NUMBER = r"(\d+\.\d+)"
 
 
@@ -20,7 +28,7 @@ def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "fragment.md"
     env = dict(os.environ, COURSE_THREADS="1", TQDM_DISABLE="1", COURSE_DOWNLOAD="0")
     proc = subprocess.run(
-        [sys.executable, "-m", "course_utils.bench", "--dataset", "both", "--limit", "600",
+        [sys.executable, str(ROOT / "tools" / "bench.py"), "--dataset", "both", "--limit", "600",
          "--epochs", "1", "--markdown", "--out", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -39,6 +47,7 @@ def _table_rows(stdout: str, name: str) -> list:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["Fashion-MNIST", "MNIST"])
 def test_bench_reports_both_paths_with_seconds_loss_and_ratio(report, name):
     stdout, _ = report
@@ -55,19 +64,22 @@ def test_bench_reports_both_paths_with_seconds_loss_and_ratio(report, name):
     assert 100 < loss_a < 800 and 100 < loss_b < 800 and abs(loss_a - loss_b) < 50
 
 
+@pytest.mark.slow
 def test_bench_names_data_source_machine_and_units(report):
     stdout, _ = report
     assert "machine: " in stdout and "CPU threads" in stdout and "load average" in stdout
+    assert "logical cores" in stdout  # runtime.describe()'s machine line
     assert re.search(r"Fashion-MNIST: 600 train / 600 test images from \S", stdout)
     assert re.search(r"MNIST: 600 train / 600 test images from \S", stdout)
     assert "torchvision.datasets.FashionMNIST" in stdout and "torchvision.datasets.MNIST" in stdout
     assert "s/epoch" in stdout and "nats/image" in stdout
 
 
+@pytest.mark.slow
 def test_bench_markdown_fragment_is_printed_and_written_with_one_row_per_path(report):
     stdout, fragment = report
     assert fragment in stdout
-    assert "`python -m course_utils.bench --dataset both --limit 600 --epochs 1" in fragment
+    assert "`python tools/bench.py --dataset both --limit 600 --epochs 1" in fragment
     table = [line for line in fragment.splitlines() if line.startswith("| ")]
     assert table[0].startswith("| data set | path | batch | s/epoch | test loss (nats/image")
     body = table[1:]
@@ -76,6 +88,24 @@ def test_bench_markdown_fragment_is_printed_and_written_with_one_row_per_path(re
     for line in body:
         cells = line.strip("| ").split(" | ")
         float(cells[3]), float(cells[4]), float(cells[5].rstrip("x"))
+
+
+def test_bench_is_developer_tooling_not_part_of_the_package():
+    assert importlib.util.find_spec("course_utils.bench") is None
+    assert Path(bench.__file__).resolve() == ROOT / "tools" / "bench.py"
+
+
+def test_bench_markdown_names_the_machine_with_runtime_describe(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    split = data.Split(torch.zeros(3, 1, 28, 28), torch.tensor([0, 1, 2]))
+    ds = data.Dataset("MNIST", "a test", split, split, data.MNIST_CLASSES)
+    rows = [bench.Row("(a) DataLoader", 128, [2.0, 4.0], 150.0, 160.0),
+            bench.Row("(b) course fit", 128, [1.0, 2.0], 151.0, 161.0)]
+    fragment = bench.markdown([{"dataset": ds, "rows": rows}], epochs=2, command="python x",
+                              device=torch.device("cpu"), load_before="b", load_after="a")
+    assert f"- Machine: {runtime.describe('cpu')}." in fragment.splitlines()
+    assert "| MNIST | (a) DataLoader | 128 | 3.00 | 150.00 | 1.00x |" in fragment
+    assert "| MNIST | (b) course fit | 128 | 1.50 | 151.00 | 2.00x |" in fragment
 
 
 def test_update_results_replaces_only_the_marked_section(tmp_path):

@@ -1,6 +1,8 @@
 """Benchmark: the usual ``DataLoader`` loop against the course's tensor path, side by side.
 
-Run ``python -m course_utils.bench --help``. On the same data, with the same seed, the same
+Developer tooling, not part of the ``course_utils`` package learners install. Run
+``python tools/bench.py --help`` (``make bench`` writes the reference run into
+BENCHMARKS.md). On the same data, with the same seed, the same
 initial weights and the same recipe (784-400-20 :class:`~course_utils.models.MLPVAE`,
 summed BCE + KL, batch 128, Adam 1e-3), it trains two copies of the model:
 
@@ -23,7 +25,6 @@ import copy
 import datetime
 import io
 import os
-import platform
 import shlex
 import sys
 import time
@@ -32,8 +33,11 @@ from pathlib import Path
 
 import torch
 
-from . import data, losses, models, train
-from .runtime import get_device, seed_everything
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's course_utils
+from course_utils import data, losses, models, train  # noqa: E402
+from course_utils.runtime import describe, get_device, seed_everything  # noqa: E402
+
+COMMAND = "python tools/bench.py"
 
 LOADERS = {"fashion": data.load_fashion_mnist, "mnist": data.load_mnist}
 RESULTS_START = "<!-- bench-results:start -->"
@@ -171,25 +175,6 @@ def run_dataset(key: str, *, epochs: int, batch_size: int, lr: float, seed: int,
 
 # --- reporting ---------------------------------------------------------------------------------
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine_line(device) -> str:
-    name = device.type
-    if device.type == "cuda":
-        name += f" ({torch.cuda.get_device_name(device)})"
-    return (f"{platform.system()} {platform.machine()}, CPU: {_cpu_name()}, "
-            f"{os.cpu_count()} logical cores, torch {torch.__version__} with "
-            f"{torch.get_num_threads()} CPU threads, device: {name}")
-
-
 def _load() -> str:
     try:
         return "load average %.2f / %.2f / %.2f (1/5/15 min)" % os.getloadavg()
@@ -217,7 +202,7 @@ def markdown(results: list, *, epochs: int, command: str, device, load_before: s
              load_after: str) -> str:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"Measured {when} by `{command}`.", "",
-           f"- Machine: {machine_line(device)}.",
+           f"- Machine: {describe(device)}.",
            f"- Machine load: before, {load_before}; after, {load_after}.",
            f"- Recipe: 784-400-20 MLPVAE, Bernoulli decoder (summed BCE + KL), Adam 1e-3, "
            f"{epochs} epoch(s), same seed and initial weights for every path.", ""]
@@ -249,7 +234,7 @@ def update_results(path: Path, fragment: str) -> None:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        prog="python -m course_utils.bench",
+        prog=COMMAND,
         description="Time the usual DataLoader training loop against course_utils.train.fit "
                     "on the same data, seed and recipe (784-400-20 MLP VAE).")
     p.add_argument("--dataset", choices=("fashion", "mnist", "both"), default="both",
@@ -280,13 +265,13 @@ def parse_args(argv=None):
 def main(argv=None) -> list:
     args = parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = "python -m course_utils.bench" + "".join(" " + shlex.quote(a) for a in argv)
+    command = COMMAND + "".join(" " + shlex.quote(a) for a in argv)
     device = torch.device(args.device) if args.device else get_device()
     seed_everything(args.seed)
     load_before = _load()
     print("Benchmark: DataLoader loop (a) vs course_utils.train.fit on tensors (b); "
           f"784-400-20 MLP VAE, Adam {args.lr:g}, {args.epochs} epoch(s), seed {args.seed}")
-    print(f"machine: {machine_line(device)}")
+    print(f"machine: {describe(device)}")
     print(f"machine {load_before}")
     keys = ("fashion", "mnist") if args.dataset == "both" else (args.dataset,)
     results = [run_dataset(k, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
