@@ -18,10 +18,15 @@ Environment variables read here:
 from __future__ import annotations
 
 import os
+import platform
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
+
+__all__ = ["PROFILES", "get_device", "default_threads", "seed_everything", "profile", "budget",
+           "describe", "print_setup"]
 
 PROFILES = ("smoke", "standard", "full")
 
@@ -53,16 +58,23 @@ def default_threads() -> int:
 def seed_everything(seed: int = 0, threads: int | None = None) -> None:
     """Seed Python's ``random``, NumPy and torch (CPU and every CUDA device).
 
-    Also fixes torch's CPU thread count (``threads``, default :func:`default_threads`),
-    because floating-point sums, and so results, depend on it. Same seed + same profile +
-    same machine = same numbers.
+    Also fixes torch's CPU thread count (``threads``: a positive int; ``None``, the default,
+    means :func:`default_threads`), because floating-point sums, and so results, depend on
+    it. Same seed + same profile + same machine = same numbers.
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}.")
+    if threads is not None:
+        if not isinstance(threads, int) or isinstance(threads, bool):
+            raise TypeError(f"threads must be a positive int (or None for COURSE_THREADS / "
+                            f"the default), got {type(threads).__name__} {threads!r}.")
+        if threads < 1:
+            raise ValueError(f"threads must be a positive int (or None for COURSE_THREADS / "
+                             f"the default), got {threads}.")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    torch.set_num_threads(threads or default_threads())
+    torch.set_num_threads(default_threads() if threads is None else threads)
 
 
 def profile() -> str:
@@ -83,13 +95,30 @@ def budget(*, full, standard, smoke):
     return {"full": full, "standard": standard, "smoke": smoke}[profile()]
 
 
-def describe() -> str:
-    """One line naming the device, run profile, torch version and CPU threads."""
-    device = get_device()
+def _cpu_name() -> str:
+    """The CPU's model name (Linux: ``/proc/cpuinfo``), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def describe(device: torch.device | str | None = None) -> str:
+    """One line naming the machine a run's numbers come from.
+
+    The device (``device``, default :func:`get_device`; a CUDA device with its name), the
+    run profile, the torch version, the CPU model with its logical cores, and torch's CPU
+    threads. Printed by :func:`print_setup`; ``tools/bench.py`` writes it beside timings.
+    """
+    device = get_device() if device is None else torch.device(device)
     name = device.type
     if device.type == "cuda":
         name += f" ({torch.cuda.get_device_name(device)})"
     return (f"device: {name} | profile: {profile()} | torch {torch.__version__} | "
+            f"CPU: {_cpu_name()}, {os.cpu_count()} logical cores | "
             f"CPU threads: {torch.get_num_threads()}")
 
 

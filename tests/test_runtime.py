@@ -88,6 +88,26 @@ def test_seed_everything_takes_the_thread_count_from_course_threads(monkeypatch,
     assert torch.get_num_threads() == 2
 
 
+@pytest.mark.parametrize("threads", [0, -1])
+def test_seed_everything_rejects_a_thread_count_below_one(threads, restore_threads):
+    """threads=0 used to mean "the default" silently."""
+    with pytest.raises(ValueError, match=rf"threads must be a positive int .*got {threads}\."):
+        cu.seed_everything(0, threads=threads)
+
+
+@pytest.mark.parametrize("threads", [2.5, "2", True])
+def test_seed_everything_rejects_a_thread_count_that_is_not_an_int(threads, restore_threads):
+    with pytest.raises(TypeError, match="threads must be a positive int"):
+        cu.seed_everything(0, threads=threads)
+
+
+def test_seed_everything_with_threads_none_uses_course_threads(monkeypatch, restore_threads):
+    torch.set_num_threads(1)
+    monkeypatch.setenv("COURSE_THREADS", "2")
+    cu.seed_everything(0, threads=None)
+    assert torch.get_num_threads() == 2
+
+
 @pytest.mark.parametrize("seed", [1.5, "0", True, None])
 def test_seed_everything_rejects_non_integer_seeds(seed):
     with pytest.raises(TypeError, match="seed must be an int"):
@@ -187,6 +207,36 @@ def test_describe_names_device_profile_torch_version_and_threads(monkeypatch, re
     assert "profile: smoke" in line
     assert torch.__version__ in line
     assert "CPU threads: 1" in line
+
+
+def test_describe_names_the_cpu_model_and_its_logical_cores(monkeypatch):
+    _set_availability(monkeypatch, cuda=False, mps=False)
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    monkeypatch.setattr(runtime, "_cpu_name", lambda: "Test CPU 9000")
+    monkeypatch.setattr(runtime.os, "cpu_count", lambda: 6)
+    assert "CPU: Test CPU 9000, 6 logical cores" in cu.describe()
+
+
+def test_describe_names_the_device_it_is_given(monkeypatch):
+    """tools/bench.py describes the device it was told to use, not the best one."""
+    _set_availability(monkeypatch, cuda=False, mps=True)
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    assert cu.describe().startswith("device: mps |")
+    assert cu.describe("cpu").startswith("device: cpu |")
+    assert cu.describe(torch.device("cpu")) == cu.describe("cpu")
+
+
+def test_cpu_name_is_a_non_empty_string():
+    name = runtime._cpu_name()
+    assert isinstance(name, str) and name.strip()
+
+
+def test_runtime_all_lists_exactly_its_public_functions():
+    public = {n for n, v in vars(runtime).items()
+              if not n.startswith("_") and getattr(v, "__module__", None) == runtime.__name__}
+    assert set(runtime.__all__) == public | {"PROFILES"}
+    for name in runtime.__all__:
+        assert hasattr(runtime, name)
 
 
 def test_print_setup_seeds_prints_the_setup_line_and_returns_the_device(
