@@ -74,6 +74,9 @@ class Split:
     Attributes:
         x: ``(N, C, H, W)`` float32 images with values in [0, 1].
         y: ``(N,)`` int64 class labels.
+    Raises:
+        ValueError: ``x`` and ``y`` differ in length, or ``x`` is not floating point in
+            [0, 1] (e.g. uint8 pixels 0..255: pass ``x.float() / 255``).
     """
     x: torch.Tensor
     y: torch.Tensor
@@ -355,8 +358,8 @@ def _check_labels(name: str, part: str, y: torch.Tensor, classes: list, source: 
         raise DataNotFoundError(
             f"{name}: {len(outside):,} of the {len(y):,} {part} labels from {source} lie outside "
             f"its {len(classes)} classes (labels 0 to {len(classes) - 1}), e.g. {examples}. "
-            f"The files hold another data set or are corrupt: replace them with {name}'s "
-            "(torchvision's files: delete them and run again).")
+            f"That source holds another data set or is corrupt: replace it with {name} itself "
+            "(torchvision's files in the data folder: delete them and run again).")
 
 
 def _finish(result, *, name: str, classes: list, tried: list, fix: str,
