@@ -1,13 +1,13 @@
 """Exercises: generated from the solutions, failing when untouched, passing when completed.
 
 The learner's command (``make check EX=<name>``) is pytest with nbval on one exercise
-notebook; the slow tests below run exactly that command in a subprocess:
+notebook. The slow tests below run exactly that command in a subprocess on the untouched
+exercise: every check cell must fail, and the output must name what to implement (the
+checker's "implement `...` first" line and the stub's hint).
 
-* on the untouched exercise: every check cell must fail, and the output must name what to
-  implement (the checker's "implement `...` first" line and the stub's hint);
-* on the exercise with the solution code pasted back in: every cell must pass.
-
-(The solutions themselves run under nbval as part of ``make test``.)
+That a completed exercise passes follows from two fast facts tested here: the exercise with
+each stub replaced by the solution's block *is* the solution minus its markers, and the
+solutions themselves run under nbval as part of ``make test``.
 """
 import os
 import re
@@ -49,24 +49,10 @@ def learners_command(notebook: Path, cwd: Path) -> str:
     return done.returncode, ANSI.sub("", done.stdout + done.stderr)
 
 
-def solution_blocks(source: str) -> list:
-    """The code between the markers of each block, hint lines dropped (what a learner writes)."""
-    blocks, current = [], None
-    for line in source.split("\n"):
-        if line.strip() == mx.BEGIN:
-            current = []
-        elif line.strip() == mx.END:
-            blocks.append("\n".join(current))
-            current = None
-        elif current is not None and not line.strip().startswith(mx.HINT):
-            current.append(line)
-    return blocks
-
-
 def completed_exercise(name: str):
     """The exercise notebook with every stub replaced by the solution's code, in order."""
     exercise, solution = read(EXERCISES / f"{name}.ipynb"), read(SOLUTIONS / f"{name}.ipynb")
-    blocks = [b for c in code_cells(solution) for b in solution_blocks(c.source)]
+    blocks = [b for c in code_cells(solution) for b in mx.solution_blocks(c.source)]
     for cell in code_cells(exercise):
         cell.source = STUB.sub(lambda m: blocks.pop(0), cell.source)
     assert blocks == [], "every solution block must have a stub in the exercise"
@@ -116,9 +102,9 @@ def test_exercises_hold_stubs_and_no_solution_code():
         text = "\n".join(c.source for c in exercise.cells)
         assert mx.BEGIN not in text and mx.END not in text and mx.CHECK_MARKER not in text
         assert all(not c.outputs and c.execution_count is None for c in code_cells(exercise))
-        n_blocks = sum(len(solution_blocks(c.source)) for c in code_cells(solution))
+        n_blocks = sum(len(mx.solution_blocks(c.source)) for c in code_cells(solution))
         assert len(STUB.findall(text)) == n_blocks > 0
-        for block in (b for c in code_cells(solution) for b in solution_blocks(c.source)):
+        for block in (b for c in code_cells(solution) for b in mx.solution_blocks(c.source)):
             for line in block.split("\n"):
                 if len(line.strip()) > 25:                 # a distinctive line of the answer
                     assert line.strip() not in text, f"{name}: solution line leaked: {line}"
@@ -186,9 +172,9 @@ def test_generator_drops_solution_only_cells_and_check_markers():
 
 
 # ---------------------------------------------------------------- the learner's command
-# Two classes, so that pytest-xdist (--dist loadscope) can run them on different workers.
 
 
+@pytest.mark.slow
 class TestUntouchedExercise:
     @pytest.mark.parametrize("name", NAMES)
     def test_fails_every_check_cell_naming_what_to_implement(self, name):
@@ -213,12 +199,50 @@ class TestUntouchedExercise:
         assert any(h in out for h in hints), "the stub's hint must be shown"
 
 
-class TestCompletedExercise:
-    @pytest.mark.parametrize("name", NAMES)
-    def test_passes_with_the_solution_code_pasted_in(self, name, tmp_path):
-        notebook = tmp_path / f"{name}.ipynb"
-        nbformat.write(completed_exercise(name), notebook)
-        rc, out = learners_command(notebook, tmp_path)
-        n_cells = len(code_cells(read(notebook)))
-        assert rc == 0, out[-5000:]
-        assert f"{n_cells} passed" in out
+# ---------------------------------------------------------------- the completed exercise
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_completed_exercise_is_the_solution_without_its_markers(name):
+    solution = read(SOLUTIONS / f"{name}.ipynb")
+    expected = [mx.without_markers(c.source) for c in code_cells(solution)
+                if mx.SOLUTION_ONLY not in c.get("metadata", {}).get("tags", [])]
+    assert [c.source for c in code_cells(completed_exercise(name))] == expected
+
+
+def test_without_markers_keeps_the_code_and_drops_markers_hints_and_the_check_marker():
+    source = "\n".join(["def f(x):", "    ### BEGIN SOLUTION", "    # HINT: square it",
+                        "    return x * x", "    ### END SOLUTION", "# HINT: not in a block",
+                        "# NBVAL_CHECK_OUTPUT", "check(f)"])
+    assert mx.without_markers(source).split("\n") == [
+        "def f(x):", "    return x * x", "# HINT: not in a block", "check(f)"]
+    assert mx.solution_blocks(source) == ["    return x * x"]
+
+
+QUOTED_LINE = re.compile(r"`([^`\n]+: \d+/\d+ checks passed)`")
+
+
+def recorded_check_lines() -> set:
+    lines = set()
+    for name in NAMES:
+        for cell in code_cells(read(SOLUTIONS / f"{name}.ipynb")):
+            if mx.is_check_cell(cell):
+                lines.update(o.text.strip() for o in cell.outputs if o.output_type == "stream")
+    return lines
+
+
+def test_every_quoted_check_line_is_one_a_checker_prints():
+    recorded = recorded_check_lines()
+    places = [*(SOLUTIONS.glob("*.ipynb")), *(EXERCISES.glob("*.ipynb")),
+              EXERCISES / "index.md", ROOT / "README.md"]
+    quoted = 0
+    for path in places:
+        if path.suffix == ".ipynb":
+            text = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+        else:
+            text = path.read_text(encoding="utf-8")
+        for line in QUOTED_LINE.findall(text):
+            quoted += 1
+            assert line in recorded, (f"{path.relative_to(ROOT)} quotes {line!r}, which no "
+                                      f"checker prints (recorded: {sorted(recorded)})")
+    assert quoted >= len(NAMES)

@@ -76,6 +76,42 @@ def stub_source(source: str, where: str = "cell") -> tuple[str, int]:
     return "\n".join(out), n
 
 
+def solution_blocks(source: str) -> list:
+    """The code of each marked block in ``source``, hint lines dropped: what a learner writes.
+
+    Each block is the lines between its markers, joined with newlines, at their original
+    indentation (so that it can replace the exercise's two stub lines as it is).
+    """
+    blocks, current = [], None
+    for line in source.split("\n"):
+        if line.strip() == BEGIN:
+            current = []
+        elif line.strip() == END:
+            blocks.append("\n".join(current))
+            current = None
+        elif current is not None and not line.strip().startswith(HINT):
+            current.append(line)
+    return blocks
+
+
+def without_markers(source: str) -> str:
+    """A solution cell as a learner who solved it has it: no markers, no hints, no check marker.
+
+    (Together with :func:`stub_source`: the exercise cell with each stub replaced by its
+    block of :func:`solution_blocks` is exactly this.)
+    """
+    out, inside = [], False
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if stripped in (BEGIN, END):
+            inside = stripped == BEGIN
+        elif stripped == CHECK_MARKER or (inside and stripped.startswith(HINT)):
+            continue
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def is_check_cell(cell) -> bool:
     """A check cell: a code cell whose source contains the ``# NBVAL_CHECK_OUTPUT`` line."""
     return cell.cell_type == "code" and any(

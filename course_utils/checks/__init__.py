@@ -1,0 +1,52 @@
+"""Answer checkers for the exercises (``exercises/*.ipynb``).
+
+One module per exercise, each with its ``check_*`` functions: ``beta_vae``
+(:func:`check_beta_vae_loss`), ``conditional_vae`` (:func:`check_cvae`), ``kl_annealing``
+(:func:`check_linear_schedule`, :func:`check_cyclical_schedule`), ``mse_vs_bce``
+(:func:`check_gaussian_recon`, :func:`check_bernoulli_recon`); ``_harness`` holds what they
+share (the :class:`Checker`, the tolerance policy below, the diagnosis of common mistakes).
+Notebooks call them as ``from course_utils import checks; checks.check_cvae(CVAE)``.
+
+Each ``check_*`` function takes the learner's function (or class), runs it on small inputs
+whose right answer is known in closed form or from an independent reference
+(``torch.distributions``, hand-computed values), and then either
+
+* prints one line, e.g. ``β-VAE loss: 6/6 checks passed``, or
+* raises ``AssertionError`` with a one-line hint naming the likely mistake (mean instead
+  of sum, β on the wrong term, KL sign flipped, label ignored, schedule off by one...).
+
+A stub that still raises ``NotImplementedError`` gives an ``AssertionError`` that says
+which function to implement. Every call of the learner's code also checks that it left its
+tensor arguments unchanged (no in-place ``x -= mean`` on the caller's data).
+
+Tolerance policy (every checker, every comparison of numbers)
+-------------------------------------------------------------
+The learner's answer and the reference are converted to float64 and compared element-wise:
+``|answer - reference| <= rtol * (|reference| + 1)``, relative for large values and
+absolute (``rtol`` in the answer's units) near zero. ``rtol`` depends only on the dtype of
+the learner's answer: a thousand units in its last place (``1000 * eps``), at most half its
+digits (``sqrt(eps)``), and never below 1e-6, because a float64 answer may carry float32
+constants such as ``torch.tensor(math.pi)`` (``_harness.answer_rtol``):
+
+=====================================  ========
+answer dtype                           rtol
+=====================================  ========
+float64, Python ``float`` and ``int``  1e-6
+float32                                1.2e-4
+float16 / bfloat16                     3.1e-2 / 8.8e-2
+=====================================  ========
+
+The loss checkers feed float64 inputs, so a right float64 answer agrees to ~1e-15, a right
+float32 one to ~1e-6, and every known mistake is off by far more than 1.2e-4 (the tests
+hold a table of them). A failure message prints both numbers with as many significant
+digits as it takes to tell them apart ("got 0.5005, expected 0.5", never "should be 0.4,
+got 0.4"). The conditional VAE's sampling check is statistical; its bounds come from the
+number of draws and are documented in ``conditional_vae``.
+"""
+from .beta_vae import check_beta_vae_loss
+from .conditional_vae import check_cvae
+from .kl_annealing import check_cyclical_schedule, check_linear_schedule
+from .mse_vs_bce import check_bernoulli_recon, check_gaussian_recon
+
+__all__ = ["check_beta_vae_loss", "check_cvae", "check_linear_schedule",
+           "check_cyclical_schedule", "check_gaussian_recon", "check_bernoulli_recon"]

@@ -1,0 +1,248 @@
+"""What every checker shares: the :class:`Checker`, the tolerance policy, the diagnosis.
+
+The tolerance policy is documented in the package docstring (``course_utils.checks``):
+:func:`answer_rtol` sets it, :func:`close` applies it and :func:`compare` prints the numbers.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ["F64", "LOG_2PI", "Checker", "answer_rtol", "as_float64", "close", "compare",
+           "diagnose", "as_tensor", "per_example", "number", "bce_reference", "kl_reference",
+           "bernoulli_mistakes", "LARGE_LOGITS", "LARGE_TARGETS",
+           "require_exact_for_large_logits"]
+
+F64 = torch.float64
+LOG_2PI = math.log(2 * math.pi)
+
+
+def answer_rtol(answer) -> float:
+    """The relative tolerance for a learner's answer, from its dtype's machine epsilon.
+
+    ``max(1e-6, min(1000 * eps, sqrt(eps)))``: a thousand units in the last place, at most
+    half the digits, never tighter than 1e-6. ``answer``: a tensor, a NumPy number or array,
+    or a Python number (treated as float64; integers and booleans too).
+    """
+    dtype = getattr(answer, "dtype", None)
+    try:
+        if isinstance(dtype, torch.dtype):
+            eps = torch.finfo(dtype).eps
+        else:
+            eps = np.finfo(dtype).eps if dtype is not None else np.finfo(np.float64).eps
+    except (TypeError, ValueError):  # integer or boolean answers are exact
+        eps = np.finfo(np.float64).eps
+    return max(1e-6, min(1000 * eps, math.sqrt(eps)))
+
+
+def as_float64(value) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", F64)
+    return torch.as_tensor(np.asarray(value, dtype=np.float64))
+
+
+def close(answer, reference, rtol: float | None = None) -> bool:
+    """The tolerance policy: same shape and ``|a - r| <= rtol * (|r| + 1)`` everywhere."""
+    rtol = answer_rtol(answer) if rtol is None else rtol
+    a, r = as_float64(answer), as_float64(reference)
+    return a.shape == r.shape and bool(((a - r).abs() <= rtol * (r.abs() + 1)).all())
+
+
+def compare(answer, reference, limit: int = 8) -> str:
+    """``got ..., expected ...`` with just enough significant digits to show the difference."""
+    a, r = as_float64(answer).flatten().tolist(), as_float64(reference).flatten().tolist()
+    digits = 4
+    for x, y in zip(a, r):
+        while digits < 17 and x != y and f"{x:.{digits}g}" == f"{y:.{digits}g}":
+            digits += 1
+
+    def text(values, scalar):
+        shown = ", ".join(f"{v:.{digits}g}" for v in values[:limit])
+        more = ", ..." if len(values) > limit else ""
+        return shown if scalar else f"[{shown}{more}]"
+
+    scalar = len(a) == 1 and as_float64(answer).dim() == 0
+    return f"got {text(a, scalar)}, expected {text(r, scalar and len(r) == 1)}"
+
+
+class Checker:
+    """One exercise's checks: its title, the steps passed, and the one line it prints.
+
+    ``title`` starts every message; ``answer`` is the name of the learner's function or class
+    (used in "implement `...` first"). Each check is a ``with c.step("what"):`` block; the
+    steps that ran to the end are counted, and :meth:`passed` prints
+    ``"<title>: <n>/<n> checks passed"``. :meth:`call` runs learner code.
+    """
+
+    def __init__(self, title: str, answer: str):
+        self.title, self.answer, self.steps = title, answer, []
+
+    @contextlib.contextmanager
+    def step(self, what: str):
+        __tracebackhide__ = True
+        yield
+        self.steps.append(what)
+
+    def passed(self) -> None:
+        n = len(self.steps)
+        print(f"{self.title}: {n}/{n} checks passed")
+
+    def fail(self, hint: str):
+        __tracebackhide__ = True
+        raise AssertionError(f"{self.title}: {hint}")
+
+    def call(self, fn, *args, name: str | None = None, **kwargs):
+        """``fn(*args, **kwargs)``, with learner errors turned into one-line hints.
+
+        ``name``: what to call ``fn`` in messages (default: the checker's ``answer``). Tensor
+        arguments must come back unchanged (no in-place update of the caller's data).
+        """
+        __tracebackhide__ = True
+        name = name or self.answer
+        before = [(i, a, a.detach().clone()) for i, a in enumerate(args)
+                  if isinstance(a, torch.Tensor)]
+        before += [(k, a, a.detach().clone()) for k, a in kwargs.items()
+                   if isinstance(a, torch.Tensor)]
+        try:
+            result = fn(*args, **kwargs)
+        except NotImplementedError as err:
+            hint = f" (hint: {err})" if str(err) else ""
+            raise AssertionError(f"{self.title}: implement `{name}` first; it still raises "
+                                 f"NotImplementedError{hint}.") from None
+        except AssertionError:
+            raise
+        except Exception as err:  # the learner's bug: keep their traceback chained
+            raise AssertionError(f"{self.title}: calling `{name}` raised "
+                                 f"{type(err).__name__}: {err}") from err
+        for key, arg, copy in before:
+            if arg.shape != copy.shape or not torch.equal(arg.detach(), copy):
+                self.fail(f"`{name}` changed its argument `{_argument_name(fn, key)}` in place "
+                          "(an in-place op such as x -= m, x.mul_(...) or x[...] = ...); "
+                          "compute new tensors (x - m) and leave the caller's data untouched.")
+        return result
+
+
+def _argument_name(fn, key) -> str:
+    if isinstance(key, str):
+        return key
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()]
+        return names[key]
+    except (TypeError, ValueError, IndexError):
+        return f"argument {key + 1}"
+
+
+def diagnose(c: Checker, got, want, what: str, *, summed_over: str, n: int,
+              mistakes=(), otherwise: str):
+    """Fail with the hint of the first known mistake that ``got`` matches, else ``otherwise``.
+
+    Shared by every per-example term: first the mean instead of the sum over ``summed_over``
+    (``n`` elements each), then the sign flipped, then ``mistakes``, (value, hint) pairs
+    specific to the term (sigmoid applied twice, a factor 1/2 missing...).
+    """
+    __tracebackhide__ = True
+    known = [(want / n, f"{what} is the mean over {summed_over}; sum over {summed_over} "
+                        "(one total per example, in nats)."),
+             (-want, f"{what} has the wrong sign: it is a negative log-likelihood or a KL "
+                     "divergence, a positive number.")]
+    for value, hint in [*known, *mistakes]:
+        if close(got, value):
+            c.fail(hint)
+    c.fail(f"{otherwise} ({compare(got, want)}).")
+
+
+def as_tensor(c: Checker, value, what: str) -> torch.Tensor:
+    __tracebackhide__ = True
+    if not isinstance(value, torch.Tensor):
+        c.fail(f"{what} must be a torch.Tensor, got {type(value).__name__}.")
+    return value
+
+
+def per_example(c: Checker, value, what: str, batch: int) -> torch.Tensor:
+    """Shape (batch,) and finite, or a hint about the reduction."""
+    __tracebackhide__ = True
+    value = as_tensor(c, value, what)
+    if value.dim() == 0:
+        c.fail(f"{what} is a single number; return one value per example, shape ({batch},): "
+               "sum over pixels/latent dimensions, not over the batch.")
+    if tuple(value.shape) != (batch,):
+        c.fail(f"{what} has shape {tuple(value.shape)}, expected ({batch},): sum over every "
+               "dimension except the batch, e.g. t.flatten(1).sum(1).")
+    if not bool(torch.isfinite(value).all()):
+        c.fail(f"{what} contains NaN or inf on ordinary inputs; look for log(0), exp overflow "
+               "or a division by zero.")
+    return value
+
+
+def number(c: Checker, value, what: str) -> torch.Tensor:
+    """A learner's scalar as a 0-dim tensor that keeps its dtype (for the tolerance policy)."""
+    __tracebackhide__ = True
+    kind = type(value).__name__
+    if isinstance(value, (bool, np.bool_)):
+        value = None
+    elif isinstance(value, (int, float)):
+        value = torch.tensor(float(value), dtype=F64)
+    elif isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
+        value = value.detach().reshape(())
+    elif isinstance(value, (np.ndarray, np.generic)) and value.size == 1 \
+            and value.dtype.kind in "fiu":
+        value = torch.as_tensor(np.asarray(value)).reshape(())
+    else:
+        value = None
+    if value is None:
+        c.fail(f"{what} must return a number, got {kind}.")
+    if not bool(torch.isfinite(value)):
+        c.fail(f"{what} returned {value.item()}; it must be a finite number.")
+    return value
+
+
+# ----------------------------------------------------------------------------------------
+# Shared by the two Bernoulli terms (β-VAE's recon, MSE vs BCE's bernoulli_recon)
+# ----------------------------------------------------------------------------------------
+
+def bce_reference(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log Bernoulli(x | sigmoid(logits)) per example, written with log-sigmoids."""
+    log_p = x * F.logsigmoid(logits) + (1 - x) * F.logsigmoid(-logits)
+    return -log_p.flatten(1).sum(1)
+
+
+def kl_reference(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) per example, from torch.distributions."""
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    return torch.distributions.kl_divergence(q, p).sum(1)
+
+
+def bernoulli_mistakes(logits, x, what):
+    """(value, hint) pairs of the Bernoulli term's own mistakes, for :func:`diagnose`."""
+    return [(bce_reference(torch.sigmoid(logits), x),
+             f"{what} applies the sigmoid twice: the decoder output is logits already."),
+            (bce_reference(logits, 1 - x),
+             f"{what} swaps x and 1 - x: x * log(p) + (1 - x) * log(1 - p) with "
+             "p = sigmoid(logits).")]
+
+
+# Large logits, where log(sigmoid(.)) rounds to log(0) or loses its digits: the answer must be
+# computed from the logits (F.binary_cross_entropy_with_logits, F.logsigmoid).
+LARGE_LOGITS = torch.tensor([[30.0, -30.0, 100.0, -100.0, 45.0, 500.0]], dtype=F64)
+LARGE_TARGETS = torch.tensor([[0.0, 1.0, 0.0, 1.0, 0.0, 0.25]], dtype=F64)
+
+
+def require_exact_for_large_logits(c: Checker, got, what: str):
+    """Check a recon term on ``LARGE_LOGITS`` (shape (1, 1, 2, 3)): finite and exact."""
+    __tracebackhide__ = True
+    got = as_tensor(c, got, what)
+    want = bce_reference(LARGE_LOGITS.view(1, 1, 2, 3), LARGE_TARGETS.view(1, 1, 2, 3))
+    where = "large logits (|logit| = 30, 45, 100, 500, where sigmoid rounds to 0 or 1)"
+    if not bool(torch.isfinite(got).all()):
+        c.fail(f"{what} is NaN/inf for {where}: log(0) = -inf. Compute from the logits: "
+               "F.binary_cross_entropy_with_logits or F.logsigmoid.")
+    if not close(got, want):
+        c.fail(f"{what} is inexact for {where}: {compare(got, want)} nats; probabilities lose "
+               "these digits (and clamping them changes the value). Compute from the logits: "
+               "F.binary_cross_entropy_with_logits or F.logsigmoid.")

@@ -1,0 +1,238 @@
+"""Checker for the conditional VAE exercise: encoder, decoder and the sampling in forward."""
+from __future__ import annotations
+
+import inspect
+import math
+
+import torch
+
+from ._harness import F64, Checker, as_tensor, close
+
+__all__ = ["check_cvae"]
+
+
+# The sampling test: a stub encoder returns fixed mu and logvar (batch 64, latent 3; logvar
+# drawn from [-2.5, -0.5] in half of the entries and from [0.5, 2] in the other half, so
+# that sigma, sigma^2 and 1 all differ), forward runs 100 times, and the standardised noise
+# e = (z - mu) / sigma that reached the decoder must look like independent N(0, 1) draws:
+# n = 9,600 draws in each half. Under a right answer the mean of e has standard error
+# 1/sqrt(n) and its sd 1/sqrt(2n); the bounds are 5 standard errors (a right answer fails
+# with probability < 1e-6), the Kolmogorov-Smirnov distance is bounded at its 1e-6 level
+# sqrt(ln(2e6) / 2) / sqrt(n), and correlations between examples or latent dimensions of
+# one call at 5 / sqrt(pairs).
+_DRAW_BATCH, _DRAW_LATENT, _DRAW_CALLS, _SIGMAS = 64, 3, 100, 5.0
+
+
+def _normal_cdf(t: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (1 + torch.erf(t / math.sqrt(2)))
+
+
+def _is_standard_normal(e: torch.Tensor) -> bool:
+    """Mean, sd and Kolmogorov-Smirnov distance of the draws ``e`` all within the bounds."""
+    n = e.numel()
+    s = e.flatten().sort().values
+    ks = (torch.arange(1, n + 1, dtype=F64) / n - _normal_cdf(s)).abs().max().item()
+    return (abs(e.mean().item()) <= _SIGMAS / math.sqrt(n)
+            and abs(e.std().item() - 1) <= _SIGMAS / math.sqrt(2 * n)
+            and ks <= math.sqrt(math.log(2e6) / 2) / math.sqrt(n))
+
+
+def _check_sampling(c: Checker, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor):
+    """z: (calls, batch, latent) reaching the decoder; mu, logvar: (batch, latent) fixed."""
+    __tracebackhide__ = True
+    sigma = torch.exp(0.5 * logvar)
+    e = (z - mu) / sigma                               # must be independent N(0, 1) draws
+    low = logvar < 0                                   # the two halves of the logvar range
+    halves = [e[:, low], e[:, ~low]]
+    right = all(_is_standard_normal(h) for h in halves)
+    if bool(((z - mu).abs() < 1e-6).all()):
+        c.fail("forward decodes mu: sample z = mu + exp(logvar / 2) * eps first.")
+    if not right:                                      # the mistakes with their own hint
+        if _is_standard_normal(z):
+            c.fail("z ignores the encoder: z = mu + exp(0.5 * logvar) * eps, not eps alone.")
+        if _is_standard_normal(z - mu):
+            c.fail("the noise is not scaled: z = mu + sigma * eps with "
+                   "sigma = exp(0.5 * logvar).")
+        if _is_standard_normal((z - mu) / sigma**2):
+            c.fail("the noise is scaled by exp(logvar) = sigma^2, the variance; scale it by "
+                   "the standard deviation sigma = exp(0.5 * logvar).")
+        if bool(((e > -1e-4) & (e < 1 + 1e-4)).all()):
+            c.fail("eps is uniform on [0, 1) (torch.rand_like?); draw it from N(0, 1) with "
+                   "torch.randn_like(mu).")
+    pairs = e.shape[0] * (e.shape[1] - 1)
+    across_examples = (e[:, 1:, 0] * e[:, :-1, 0]).mean().item()
+    across_latents = (e[:, 1:, 1] * e[:, 1:, 0]).mean().item()
+    if max(abs(across_examples), abs(across_latents)) > _SIGMAS / math.sqrt(pairs):
+        c.fail("the noise is shared: every example and every latent dimension needs its own "
+               f"eps (correlation {across_examples:.3f} between examples, "
+               f"{across_latents:.3f} between latent dimensions); eps = torch.randn_like(mu).")
+    if right:
+        return
+    for h in halves:
+        n, m, sd = h.numel(), h.mean().item(), h.std().item()
+        where = f"over {n} draws, (z - mu) / sigma has"
+        if abs(m) > _SIGMAS / math.sqrt(n):
+            c.fail(f"z is not centred on mu: {where} mean {m:.4f} (should be 0 ± "
+                   f"{_SIGMAS / math.sqrt(n):.4f}); z = mu + exp(0.5 * logvar) * eps.")
+        if abs(sd - 1) > _SIGMAS / math.sqrt(2 * n):
+            c.fail(f"z has the wrong spread: {where} sd {sd:.4f} (should be 1 ± "
+                   f"{_SIGMAS / math.sqrt(2 * n):.4f}); z = mu + exp(0.5 * logvar) * eps.")
+    c.fail("(z - mu) / sigma is not standard normal (its histogram has the wrong shape): "
+           "draw eps with torch.randn_like(mu), a Gaussian.")
+
+
+def check_cvae(cls) -> None:
+    """Check a conditional VAE class ``cls(latent_dim=, num_classes=, hidden_dim=)``.
+
+    Expected interface (images ``x: (batch, 1, 28, 28)`` in [0, 1], labels ``y: (batch,)``
+    int64): ``encode(x, y) -> (mu, logvar)`` each ``(batch, latent_dim)`` with unbounded
+    heads (no ReLU after them); ``decode(z, y) -> logits (batch, 1, 28, 28)``, unbounded (no
+    sigmoid); ``forward(x, y) -> (logits, mu, logvar)`` calls ``self.encode(x, y)``, draws
+    ``z ~ N(mu, exp(logvar))`` by reparameterisation, and returns ``self.decode(z, y)`` with
+    the same labels. Both networks must use each example's own label. Checked in float32 on
+    a small network, with the global random state left as it was. Prints
+    ``Conditional VAE: 8/8 checks passed`` or raises ``AssertionError``.
+    """
+    __tracebackhide__ = True  # IPython shows the learner's cell and the hint, not this frame
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        _check_cvae(Checker("Conditional VAE", "CVAE"), cls)
+
+
+def _check_cvae(c: Checker, cls) -> None:
+    __tracebackhide__ = True
+    latent, batch = _DRAW_LATENT, 4
+    torch.manual_seed(0)
+    with c.step("constructs a module"):
+        model = c.call(cls, latent_dim=latent, num_classes=10, hidden_dim=32)
+        if not isinstance(model, torch.nn.Module):
+            c.fail("CVAE must subclass torch.nn.Module (and call super().__init__()).")
+        if not list(model.parameters()):
+            c.fail("CVAE has no parameters: create its layers in __init__ with nn.Linear.")
+        model.eval()
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(batch, 1, 28, 28, generator=g)
+    y = torch.tensor([0, 3, 7, 9])
+    y_other = torch.tensor([5, 3, 2, 1])                    # example 1 keeps its label
+    with c.step("encoder shapes"):
+        enc = c.call(model.encode, x, y, name="CVAE.encode")
+        if not isinstance(enc, (tuple, list)) or len(enc) != 2:
+            c.fail("encode(x, y) must return a pair (mu, logvar).")
+        mu, logvar = enc
+        for name, t in (("mu", mu), ("logvar", logvar)):
+            t = as_tensor(c, t, f"encode's {name}")
+            if tuple(t.shape) != (batch, latent):
+                c.fail(f"encode's {name} has shape {tuple(t.shape)}, expected ({batch}, {latent}) "
+                       "= (batch, latent_dim).")
+            if not bool(torch.isfinite(t).all()):
+                c.fail(f"encode's {name} contains NaN or inf.")
+    with c.step("encoder uses each example's label"):
+        mu2, logvar2 = c.call(model.encode, x, y_other, name="CVAE.encode")
+        if close(mu, mu2) and close(logvar, logvar2):
+            c.fail("the encoder ignores the label: concatenate one_hot(y, num_classes) to the "
+                   "flattened image before the first layer.")
+        if not (close(mu[1], mu2[1]) and close(logvar[1], logvar2[1])):
+            c.fail("the encoder mixes examples: example i must see only its own label y[i].")
+    with c.step("mu and logvar unbounded"):
+        wide = 5 * torch.randn(256, 1, 28, 28, generator=g)    # varied inputs, both signs
+        labels = torch.randint(0, 10, (256,), generator=g)
+        for name, t in zip(("mu", "logvar"), c.call(model.encode, wide, labels,
+                                                    name="CVAE.encode")):
+            for never, sign in (("negative", t.min() >= 0), ("positive", t.max() <= 0)):
+                if bool(sign):
+                    c.fail(f"encode's {name} is never {never} over 256 varied inputs: is there "
+                           f"a ReLU, softplus or sigmoid after the {name} head? mu and logvar "
+                           "take any real value: end each head with a plain nn.Linear.")
+    z = torch.randn(batch, latent, generator=g)
+    with c.step("decoder uses each example's label"):
+        logits = as_tensor(c, c.call(model.decode, z, y, name="CVAE.decode"), "decode(z, y)")
+        if tuple(logits.shape) != (batch, 1, 28, 28):
+            c.fail(f"decode(z, y) returned shape {tuple(logits.shape)}, expected ({batch}, 1, 28, 28): "
+                   "reshape with .view(-1, 1, 28, 28).")
+        if not bool(torch.isfinite(logits).all()):
+            c.fail("decode(z, y) returned NaN or inf.")
+        logits2 = c.call(model.decode, z, y_other, name="CVAE.decode")
+        if close(logits, logits2):
+            c.fail("the decoder ignores the label: concatenate one_hot(y, num_classes) to z.")
+        if not close(logits[1], logits2[1]):
+            c.fail("the decoder mixes examples: example i must see only its own label y[i].")
+    with c.step("decoder returns unbounded logits"):
+        if bool((logits >= 0).all()) or bool((logits <= 0).all()):
+            c.fail("decode(z, y) returns values of one sign only (a sigmoid or ReLU after the "
+                   "last layer?): it returns logits, any real number (the loss applies the "
+                   "sigmoid); end the decoder with a plain nn.Linear.")
+        far = as_tensor(c, c.call(model.decode, 100 * z, y, name="CVAE.decode"), "decode")
+        if bool((far.abs() <= 1).all()):
+            c.fail("decode(z, y) stays within [-1, 1] even for |z| ~ 100 (a tanh or sigmoid "
+                   "after the last layer?): logits take any real value; end the decoder with "
+                   "a plain nn.Linear.")
+    _check_forward(c, model, latent)
+    c.passed()
+
+
+def _check_forward(c: Checker, model, latent: int) -> None:
+    """Steps 7 and 8: forward's wiring, then the distribution of the z it decodes."""
+    __tracebackhide__ = True
+    g = torch.Generator().manual_seed(2)
+    batch = _DRAW_BATCH
+    x = torch.rand(batch, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
+    mu = 2 * torch.randn(batch, latent, generator=g)
+    low = torch.arange(batch * latent).view(batch, latent) % 2 == 0
+    logvar = torch.where(low, -2.5 + 2 * torch.rand(batch, latent, generator=g),
+                         0.5 + 1.5 * torch.rand(batch, latent, generator=g))
+    calls = {"encode": 0, "decode": []}
+    real_decode = model.decode
+
+    def fixed_encode(*args, **kwargs):
+        calls["encode"] += 1
+        return mu.clone(), logvar.clone()
+
+    def recording_decode(*args, **kwargs):
+        try:
+            z_, y_ = list(inspect.signature(real_decode).bind(*args, **kwargs)
+                          .arguments.values())[:2]
+        except (TypeError, ValueError):
+            z_, y_ = (list(args) + list(kwargs.values()) + [None, None])[:2]
+        out = real_decode(*args, **kwargs)
+        calls["decode"].append((z_, y_, out))
+        return out
+
+    def run_forward():
+        """forward(x, y) with the stubs: (its output, the z and labels it decoded)."""
+        __tracebackhide__ = True
+        calls["encode"], calls["decode"] = 0, []
+        out = c.call(model, x, y, name="CVAE.forward")
+        if not isinstance(out, (tuple, list)) or len(out) != 3:
+            c.fail("forward(x, y) must return (logits, mu, logvar).")
+        if calls["encode"] == 0 or not calls["decode"]:
+            c.fail(f"forward must call self.encode(x, y) and self.decode(z, y) (it called them "
+                   f"{calls['encode']} and {len(calls['decode'])} times).")
+        for z_, y_, decoded in reversed(calls["decode"]):
+            if isinstance(out[0], torch.Tensor) and (out[0] is decoded or close(out[0], decoded)):
+                return out, z_, y_
+        c.fail("forward must return the logits of self.decode(z, y) as its first value.")
+
+    model.encode, model.decode = fixed_encode, recording_decode  # instance attributes
+    try:
+        with c.step("forward wires encode, sampling and decode"):
+            out, z, y_seen = run_forward()
+            if not (close(out[1], mu) and close(out[2], logvar)):
+                c.fail("forward's mu and logvar differ from encode(x, y); return the "
+                       "encoder's output.")
+            if not isinstance(y_seen, torch.Tensor) or y_seen.shape != y.shape \
+                    or not bool((y_seen == y).all()):
+                c.fail("forward decodes with other labels than the input's: pass the labels "
+                       "y through, decode(z, y).")
+            if not isinstance(z, torch.Tensor) or tuple(z.shape) != (batch, latent):
+                c.fail(f"the z given to decode has shape {tuple(getattr(z, 'shape', ()))}, "
+                       f"expected ({batch}, {latent}) = (batch, latent_dim).")
+        with c.step("z ~ N(mu, sigma^2), new noise for every call"):
+            draws = [z.detach().clone()]
+            for _ in range(_DRAW_CALLS - 1):
+                draws.append(run_forward()[1].detach().clone())
+            if bool((draws[0] == draws[1]).all()) and not bool((draws[0] == mu).all()):
+                c.fail("forward draws the same z on every call: draw new noise each time "
+                       "(eps = torch.randn_like(mu)), without reseeding.")
+            _check_sampling(c, torch.stack(draws).to(F64), mu.to(F64), logvar.to(F64))
+    finally:
+        del model.encode, model.decode
