@@ -578,3 +578,14 @@ def test_every_checks_module_declares_its_public_names():
         mod = importlib.import_module(f"course_utils.checks.{module}")
         assert mod.__all__ and all(hasattr(mod, name) for name in mod.__all__)
     assert all(callable(getattr(checks, name)) for name in checks.__all__)
+
+
+def test_a_regular_install_ships_the_checks_package():
+    import tomllib
+
+    # `pip install git+...` (Colab) installs only the packages pyproject lists; the notebooks'
+    # `from course_utils import checks` needs the subpackage too.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = config.get("packages", [])
+    assert "course_utils.checks" in listed or isinstance(listed, dict), \
+        'pyproject.toml: [tool.setuptools] packages must list "course_utils.checks"'
