@@ -41,6 +41,7 @@ def answer_rtol(answer) -> float:
 
 
 def as_float64(value) -> torch.Tensor:
+    """``value`` (tensor, array, number or list) as a float64 CPU tensor, detached."""
     if isinstance(value, torch.Tensor):
         return value.detach().to("cpu", F64)
     return torch.as_tensor(np.asarray(value, dtype=np.float64))
@@ -61,13 +62,13 @@ def compare(answer, reference, limit: int = 8) -> str:
         while digits < 17 and x != y and f"{x:.{digits}g}" == f"{y:.{digits}g}":
             digits += 1
 
-    def text(values, scalar):
+    def text(values, bracket):
         shown = ", ".join(f"{v:.{digits}g}" for v in values[:limit])
-        more = ", ..." if len(values) > limit else ""
-        return shown if scalar else f"[{shown}{more}]"
+        shown += ", ..." if len(values) > limit else ""
+        return f"[{shown}]" if bracket else shown
 
-    scalar = len(a) == 1 and as_float64(answer).dim() == 0
-    return f"got {text(a, scalar)}, expected {text(r, scalar and len(r) == 1)}"
+    bracket = as_float64(answer).dim() > 0 or len(r) != 1   # a list unless both are scalars
+    return f"got {text(a, bracket)}, expected {text(r, bracket)}"
 
 
 class Checker:
@@ -84,6 +85,7 @@ class Checker:
 
     @contextlib.contextmanager
     def step(self, what: str):
+        """One check: counted when its block ends without an ``AssertionError``."""
         __tracebackhide__ = True
         yield
         self.steps.append(what)
@@ -138,7 +140,7 @@ def _argument_name(fn, key) -> str:
 
 
 def diagnose(c: Checker, got, want, what: str, *, summed_over: str, n: int,
-              mistakes=(), otherwise: str):
+             mistakes=(), otherwise: str):
     """Fail with the hint of the first known mistake that ``got`` matches, else ``otherwise``.
 
     Shared by every per-example term: first the mean instead of the sum over ``summed_over``
@@ -148,8 +150,8 @@ def diagnose(c: Checker, got, want, what: str, *, summed_over: str, n: int,
     __tracebackhide__ = True
     known = [(want / n, f"{what} is the mean over {summed_over}; sum over {summed_over} "
                         "(one total per example, in nats)."),
-             (-want, f"{what} has the wrong sign: it is a negative log-likelihood or a KL "
-                     "divergence, a positive number.")]
+             (-want, f"{what} has the wrong sign: the loss terms are -log p(x|z) (the "
+                     "negative log-likelihood) and +KL, as in the negative ELBO.")]
     for value, hint in [*known, *mistakes]:
         if close(got, value):
             c.fail(hint)
@@ -157,6 +159,7 @@ def diagnose(c: Checker, got, want, what: str, *, summed_over: str, n: int,
 
 
 def as_tensor(c: Checker, value, what: str) -> torch.Tensor:
+    """``value`` itself if it is a tensor, else a hint naming ``what`` and its type."""
     __tracebackhide__ = True
     if not isinstance(value, torch.Tensor):
         c.fail(f"{what} must be a torch.Tensor, got {type(value).__name__}.")
