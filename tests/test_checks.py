@@ -238,6 +238,8 @@ def head(transform, which):
     class Head(CVAE):
         def encode(self, x, y):
             mu, logvar = super().encode(x, y)
+            if which == "same":
+                return mu, mu
             return (transform(mu), logvar) if which == "mu" else (mu, transform(logvar))
     return Head
 
@@ -271,6 +273,16 @@ class EncodesTwice(CVAE):
     def forward(self, x, y):
         mu, logvar = self.encode(x, y)[0], self.encode(x, y)[1]
         return self.decode(mu + _sd(logvar) * torch.randn_like(mu), y), mu, logvar
+
+
+class EncoderIgnoresImage(CVAE):
+    def encode(self, x, y):
+        return super().encode(torch.zeros_like(x), y)
+
+
+class DecoderIgnoresZ(CVAE):
+    def decode(self, z, y):
+        return super().decode(torch.zeros_like(z), y)
 
 
 class CVAEStub(torch.nn.Module):
@@ -338,6 +350,9 @@ case(C, "logvar = -softplus", head(lambda t: -F.softplus(t), "logvar"),
      "logvar is never positive")
 case(C, "scales the caller's images in place", ScalesImageInPlace,
      "changed its argument `x` in place")
+case(C, "encoder ignores the image", EncoderIgnoresImage, "the encoder ignores the image")
+case(C, "decoder ignores z", DecoderIgnoresZ, "the decoder ignores z")
+case(C, "logvar is mu (one head)", head(lambda t: t, "same"), "the same tensor as mu and logvar")
 case(C, "forward bypasses self.decode", InlineForwardSkipsDecode,
      "self.decode(z, y)")
 
@@ -442,6 +457,11 @@ case(G, "gradient cut", lambda m, x, s: _gauss_pp(m, x, s.detach() if torch.is_t
 case(G, "x -= mean in place", _gauss_subtracts_in_place, "changed its argument `x` in place")
 case(G, "mean used as a buffer", _gauss_squares_mean_in_place,
      "changed its argument `mean` in place")
+case(G, "log_sigma taken as log(sigma^2)", lambda m, x, s: (
+    0.5 * (x - m) ** 2 / torch.exp(torch.as_tensor(s, dtype=m.dtype)) + 0.5 * torch.as_tensor(s)
+    + 0.5 * LOG_2PI).flatten(1).sum(1), "log(sigma^2)")
+case(G, "constant log(2 pi) without the 1/2", lambda m, x, s: (
+    _gauss_pp(m, x, s) + 0.5 * LOG_2PI).flatten(1).sum(1), "not log(2 pi)")
 case(G, "constant 0.5 * log(2 pi) rounded to 0.92",
      lambda m, x, s: (_gauss_pp(m, x, s) - 0.5 * LOG_2PI + 0.92).flatten(1).sum(1),
      "expected [")

@@ -125,7 +125,14 @@ def _check_cvae(c: Checker, cls) -> None:
                        "= (batch, latent_dim).")
             if not bool(torch.isfinite(t).all()):
                 c.fail(f"encode's {name} contains NaN or inf.")
-    with c.step("encoder uses each example's label"):
+        if close(mu, logvar):
+            c.fail("encode returns the same tensor as mu and logvar: give each its own head "
+                   "(two nn.Linear layers on the hidden features).")
+    with c.step("encoder uses the image and each example's label"):
+        mu_x, logvar_x = c.call(model.encode, x.flip(0), y, name="CVAE.encode")
+        if close(mu, mu_x) and close(logvar, logvar_x):
+            c.fail("the encoder ignores the image: concatenate the flattened image x with "
+                   "one_hot(y, num_classes).")
         mu2, logvar2 = c.call(model.encode, x, y_other, name="CVAE.encode")
         if close(mu, mu2) and close(logvar, logvar2):
             c.fail("the encoder ignores the label: concatenate one_hot(y, num_classes) to the "
@@ -143,7 +150,7 @@ def _check_cvae(c: Checker, cls) -> None:
                            f"a ReLU, softplus or sigmoid after the {name} head? mu and logvar "
                            "take any real value: end each head with a plain nn.Linear.")
     z = torch.randn(batch, latent, generator=g)
-    with c.step("decoder uses each example's label"):
+    with c.step("decoder uses z and each example's label"):
         logits = as_tensor(c, c.call(model.decode, z, y, name="CVAE.decode"), "decode(z, y)")
         if tuple(logits.shape) != (batch, 1, 28, 28):
             c.fail(f"decode(z, y) returned shape {tuple(logits.shape)}, expected ({batch}, 1, 28, 28): "
@@ -155,6 +162,8 @@ def _check_cvae(c: Checker, cls) -> None:
             c.fail("the decoder ignores the label: concatenate one_hot(y, num_classes) to z.")
         if not close(logits[1], logits2[1]):
             c.fail("the decoder mixes examples: example i must see only its own label y[i].")
+        if close(logits, c.call(model.decode, z.flip(0), y, name="CVAE.decode")):
+            c.fail("the decoder ignores z: concatenate z with one_hot(y, num_classes).")
     with c.step("decoder returns unbounded logits"):
         if bool((logits >= 0).all()) or bool((logits <= 0).all()):
             c.fail("decode(z, y) returns values of one sign only (a sigmoid or ReLU after the "

@@ -50,7 +50,12 @@ def check_gaussian_recon(fn) -> None:
                                         "0.5 * ((x - mean) / sigma)^2."),
                 (0.5 * sq / sigma + const, "divide the squared error by sigma^2, not sigma."),
                 (0.5 * sq / log_sigma**2 + pixels * (math.log(abs(log_sigma)) + 0.5 * LOG_2PI),
-                 "log_sigma is used as sigma; sigma = exp(log_sigma).")],
+                 "log_sigma is used as sigma; sigma = exp(log_sigma)."),
+                (0.5 * sq / sigma + pixels * 0.5 * (log_sigma + LOG_2PI),
+                 "log_sigma is used as log(sigma^2); it is log(sigma), so sigma^2 = "
+                 "exp(2 * log_sigma)."),
+                (ref + pixels * 0.5 * LOG_2PI, "the constant is 0.5 * log(2 pi) per pixel, "
+                                               "not log(2 pi).")],
                 otherwise="does not match -log N(x | mean, sigma^2): per pixel "
                           "0.5 * ((x - mean) / sigma)^2 + log_sigma + 0.5 * log(2 pi), summed")
     with c.step("other sigmas"):
