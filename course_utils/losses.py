@@ -93,8 +93,10 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, log_sigma) -> torch.Tensor
 def negative_elbo(recon_nll: torch.Tensor, kl: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     """The loss a VAE minimises: ``recon_nll + beta * kl`` per example (nats).
 
-    Maximising the ELBO = minimising this with ``beta = 1``. ``beta != 1`` gives the β-VAE
-    objective, which is no longer a bound on log p(x).
+    Maximising the ELBO = minimising this with ``beta = 1``: then it is an upper bound on
+    -log p(x) (in expectation over z ~ q). ``beta != 1`` gives the β-VAE objective. With
+    ``beta > 1`` it is still an upper bound on -log p(x), only a looser one (the KL, which is
+    >= 0, is counted ``beta`` times); with ``beta < 1`` it is no bound at all.
 
     Args:
         recon_nll: ``(batch,)`` -log p(x|z), nats.
