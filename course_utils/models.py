@@ -66,7 +66,9 @@ class GaussianVAE(nn.Module):
 
 
 class MLPVAE(GaussianVAE):
-    """The 784-400-20 VAE of Kingma & Welling and pytorch/examples, Bernoulli decoder.
+    """The 784-400-20 VAE of pytorch/examples ``vae/main.py`` (ReLU, trained there with Adam),
+    Bernoulli decoder. It follows Kingma & Welling (2014), whose MNIST model differed: 500 tanh
+    hidden units, Adagrad, minibatches of 100.
 
     ``encode(x) -> (mu, logvar)``, each ``(batch, latent_dim)``; ``decode(z) -> logits``
     ``(batch, 1, 28, 28)``; ``forward(x) -> (logits, mu, logvar)`` with ``z`` *sampled* by
