@@ -1,8 +1,19 @@
 """course_utils: the small helper package behind the VAE course.
 
-One module per concern: ``runtime`` (device, seeding, run profile), ``data`` (data sets as
-tensors and a fast batch iterator), ``losses`` (per-example negative log-likelihoods and
-KL terms, in nats), ``models``, ``train`` (one ``fit`` loop), ``viz`` (figures).
+One module per concern, each importing only the ones listed before it:
+
+* ``runtime`` -- device, seeding, run profile (``budget``), a description of the machine.
+* ``data`` -- MNIST / Fashion-MNIST as tensors (``Split``, ``Dataset``), a fast batch iterator.
+* ``losses`` -- per-example negative log-likelihoods and KL terms, in nats (and ``LOG_2PI``).
+* ``models`` -- the autoencoder and VAEs later chapters import, ``eval_mode``.
+* ``train`` -- one ``fit`` loop and ``evaluate``, with a ``History``.
+* ``metrics`` -- IWAE bound, ELBO, active units, KL per dimension, codebook usage.
+* ``viz`` -- figures (image grids, latent scatters, training curves).
+* ``widgets`` -- ipywidgets latent explorers for a live notebook.
+* ``checks`` -- the exercises' answer checkers (a package: harness + one module per exercise).
+
+Only ``runtime``'s helpers are re-exported here; import the others as modules
+(``from course_utils import losses, models``).
 """
 from .runtime import budget, describe, get_device, print_setup, profile, seed_everything
 

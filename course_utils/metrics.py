@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 
 import torch
 
-from .losses import bernoulli_nll
+from .losses import LOG_2PI, bernoulli_nll, gaussian_kl, gaussian_kl_per_dim
+from .models import eval_mode
 
-LOG_2PI = math.log(2.0 * math.pi)
+__all__ = ["encode_dataset", "kl_per_dim", "posterior_mean_variance", "active_units",
+           "iwae_nll", "elbo", "codebook_usage"]
 
 
 def _model_device(model) -> torch.device:
@@ -31,7 +34,7 @@ def _model_device(model) -> torch.device:
         return torch.device("cpu")
 
 
-def _full_precision(device: torch.device):
+def _autocast_off(device: torch.device):
     """Switch autocast off inside (bounds need float32); a no-op where autocast does not exist."""
     try:
         return torch.autocast(device.type, enabled=False)
@@ -47,22 +50,27 @@ def _check_vae(model, x: torch.Tensor) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
         raise ValueError("x must be a tensor of examples, shape (batch, ...), e.g. "
                          f"(batch, 1, 28, 28); got {getattr(x, 'shape', type(x).__name__)}.")
+    if x.shape[0] == 0:
+        raise ValueError(f"x is empty (shape {tuple(x.shape)}): there is nothing to evaluate; "
+                         "pass at least one example.")
 
 
-class _EvalMode:
-    """Put a model in eval mode (no dropout, frozen batch-norm statistics) and restore it."""
+def _positive_int(name: str, value) -> int:
+    """``value`` as an int >= 1, or a ValueError naming ``name`` (no bool, NaN, inf or 2.5)."""
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and value == int(value) and value >= 1)
+    if not ok:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
 
-    def __init__(self, model):
-        self.model = model
 
-    def __enter__(self):
-        self.was_training = getattr(self.model, "training", False)
-        if hasattr(self.model, "eval"):
-            self.model.eval()
+def _sample_z(mu: torch.Tensor, logvar: torch.Tensor, k: int):
+    """``k`` reparameterised draws per example: ``z = mu + exp(logvar / 2) * eps``.
 
-    def __exit__(self, *exc):
-        if hasattr(self.model, "train"):
-            self.model.train(self.was_training)
+    Returns ``(z, eps)``, each ``(batch, k, latent_dim)``.
+    """
+    eps = torch.randn(mu.shape[0], k, mu.shape[1], device=mu.device)
+    return mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps, eps
 
 
 @torch.no_grad()
@@ -77,11 +85,10 @@ def encode_dataset(model, x: torch.Tensor, batch_size: int = 1024):
         ``(mu, logvar)``, each ``(N, latent_dim)`` float32, on the device of ``x``.
     """
     _check_vae(model, x)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    batch_size = _positive_int("batch_size", batch_size)
     device = _model_device(model)
     mus, logvars = [], []
-    with _EvalMode(model):
+    with eval_mode(model):
         for start in range(0, x.shape[0], batch_size):
             mu, logvar = model.encode(x[start:start + batch_size].to(device))
             mus.append(mu.float().to(x.device))
@@ -101,8 +108,8 @@ def _check_codes(mu: torch.Tensor, logvar: torch.Tensor | None = None) -> None:
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(q(z_j|x) || N(0, 1)) for each latent dimension j, averaged over the examples.
 
-    Per example and dimension: ``0.5 * (mu**2 + exp(logvar) - 1 - logvar)``. The entries sum
-    to the mean of :func:`course_utils.losses.gaussian_kl` over the batch.
+    :func:`course_utils.losses.gaussian_kl_per_dim` averaged over the ``N`` rows; the entries
+    sum to the mean of :func:`course_utils.losses.gaussian_kl` over the batch.
 
     Args:
         mu, logvar: ``(N, latent_dim)`` posterior means and log-variances.
@@ -110,8 +117,7 @@ def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         ``(latent_dim,)`` nats per example.
     """
     _check_codes(mu, logvar)
-    mu, logvar = mu.float(), logvar.float()
-    return (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).mean(dim=0)
+    return gaussian_kl_per_dim(mu.float(), logvar.float()).mean(dim=0)
 
 
 def posterior_mean_variance(mu: torch.Tensor) -> torch.Tensor:
@@ -141,8 +147,17 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
         threshold: variance threshold, squared latent units (the paper's 0.01).
     Returns:
         an ``int`` between 0 and ``latent_dim``.
+    Raises:
+        ValueError: a dimension's variance is NaN or infinite (NaN/inf in ``mu``): it would
+            otherwise be counted as inactive.
     """
-    return int((posterior_mean_variance(mu) > threshold).sum())
+    variance = posterior_mean_variance(mu)
+    bad = (~torch.isfinite(variance)).nonzero().flatten().tolist()
+    if bad:
+        raise ValueError(f"mu has NaN or infinite values in latent dimension(s) {bad}, so "
+                         "their activity cannot be measured; check the encoder's outputs "
+                         "(e.g. torch.isfinite(mu).all(dim=0)) before counting active units.")
+    return int((variance > threshold).sum())
 
 
 def _log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
@@ -150,8 +165,7 @@ def _log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
     mu, logvar = model.encode(x)
     mu, logvar = mu.float(), logvar.float()
     batch, latent = mu.shape
-    eps = torch.randn(batch, k, latent, device=mu.device)
-    z = mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps            # (batch, k, latent)
+    z, eps = _sample_z(mu, logvar, k)                                   # (batch, k, latent)
     logits = model.decode(z.reshape(batch * k, latent)).float()
     x_rep = x.float().repeat_interleave(k, dim=0).reshape(logits.shape)
     log_px_z = -bernoulli_nll(logits, x_rep).view(batch, k)
@@ -186,18 +200,14 @@ def iwae_nll(model, x: torch.Tensor, k: int, batch_size: int = 64,
         ``(N,)`` float32, nats per example, on the device of ``x``.
     """
     _check_vae(model, x)
-    if int(k) != k or k < 1:
-        raise ValueError(f"k (samples per example) must be a positive integer, got {k}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    k = int(k)
+    k = _positive_int("k (importance samples per example)", k)
+    batch_size = _positive_int("batch_size", batch_size)
     if samples_per_pass is None:
         samples_per_pass = max(1, 8192 // batch_size)
-    if samples_per_pass < 1:
-        raise ValueError(f"samples_per_pass must be >= 1, got {samples_per_pass}.")
+    samples_per_pass = _positive_int("samples_per_pass", samples_per_pass)
     device = _model_device(model)
     out = []
-    with _EvalMode(model), _full_precision(device):
+    with eval_mode(model), _autocast_off(device):
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size].to(device)
             log_w = torch.cat([_log_weights(model, xb, min(samples_per_pass, k - done))
@@ -229,23 +239,21 @@ def elbo(model, x: torch.Tensor, n_samples: int = 1, batch_size: int = 256) -> d
         ``"kl"``. ``recon + kl == -elbo`` is the loss in nats per example.
     """
     _check_vae(model, x)
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-    n_samples = int(n_samples)
+    n_samples = _positive_int("n_samples", n_samples)
+    batch_size = _positive_int("batch_size", batch_size)
     device = _model_device(model)
     recons, kls = [], []
-    with _EvalMode(model), _full_precision(device):
+    with eval_mode(model), _autocast_off(device):
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size].to(device)
             mu, logvar = model.encode(xb)
             mu, logvar = mu.float(), logvar.float()
             batch, latent = mu.shape
-            z = mu[:, None] + torch.exp(0.5 * logvar)[:, None] * torch.randn(
-                batch, n_samples, latent, device=mu.device)
+            z, _ = _sample_z(mu, logvar, n_samples)
             logits = model.decode(z.reshape(batch * n_samples, latent)).float()
             x_rep = xb.float().repeat_interleave(n_samples, dim=0).reshape(logits.shape)
             recons.append(bernoulli_nll(logits, x_rep).view(batch, n_samples).mean(1))
-            kls.append(0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1))
+            kls.append(gaussian_kl(mu, logvar))
     recon, kl = torch.cat(recons).to(x.device), torch.cat(kls).to(x.device)
     return {"elbo": -(recon + kl), "recon": recon, "kl": kl}
 
@@ -266,8 +274,7 @@ def codebook_usage(indices: torch.Tensor, codebook_size: int):
         ``(fraction_used, perplexity)`` as Python floats: ``fraction_used`` in ``[0, 1]`` is
         the share of the ``K`` codes that occur at least once; ``perplexity`` in ``[1, K]``.
     """
-    if int(codebook_size) != codebook_size or codebook_size < 1:
-        raise ValueError(f"codebook_size must be a positive integer, got {codebook_size}.")
+    codebook_size = _positive_int("codebook_size", codebook_size)
     indices = torch.as_tensor(indices)
     if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
         raise TypeError(f"indices must be integer code indices, got dtype {indices.dtype}.")

@@ -1,14 +1,55 @@
 """Models reused across chapters. Each chapter writes its own subject out in the notebook;
 these are the versions later chapters import.
 
-Image models take ``x: (batch, 1, 28, 28)`` (or ``(batch, 784)``) in [0, 1], and decoders
+Image models take ``x: (batch, C, H, W)`` (or flat ``(batch, C*H*W)``) floating point in
+[0, 1], with ``(C, H, W)`` the model's ``input_shape`` (default ``(1, 28, 28)``); any other
+shape or an integer dtype raises a ``ValueError`` that names what the model expects. Decoders
 return *logits* (pass them through ``torch.sigmoid`` to see an image): the Bernoulli
 likelihood is computed from logits for numerical stability.
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
+
+__all__ = ["MLPAutoencoder", "GaussianVAE", "MLPVAE", "ConvVAE", "count_parameters",
+           "eval_mode"]
+
+
+def _check_images(model: nn.Module, x: torch.Tensor) -> None:
+    """Raise unless ``x`` is ``(batch, *model.input_shape)`` or flat ``(batch, C*H*W)`` floats."""
+    shape = tuple(model.input_shape)
+    flat = 1
+    for d in shape:
+        flat *= d
+    name = type(model).__name__
+    expected = f"(batch, {', '.join(map(str, shape))}) or flat (batch, {flat})"
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} expects a tensor {expected}; got {type(x).__name__}.")
+    if tuple(x.shape[1:]) not in (shape, (flat,)):
+        raise ValueError(f"{name} expects images {expected}; got shape {tuple(x.shape)}. "
+                         f"Build the model for these images (input_shape=(C, H, W)) or "
+                         f"resize them; a single image needs a batch dimension: x[None].")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} expects floating-point pixels in [0, 1], got dtype "
+                         f"{x.dtype}; scale 0..255 pixels first: x = x.float() / 255.")
+
+
+@contextlib.contextmanager
+def eval_mode(model):
+    """Inside: ``model`` in eval mode (no dropout, frozen batch-norm statistics); on exit,
+    even after an error, the mode it had before. Objects without ``eval``/``train`` (toys in
+    tests) pass through unchanged."""
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        yield model
+    finally:
+        if hasattr(model, "train"):
+            model.train(was_training)
 
 
 class MLPAutoencoder(nn.Module):
@@ -27,7 +68,8 @@ class MLPAutoencoder(nn.Module):
                                      nn.Linear(hidden_dim, n))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """``x: (batch, 1, 28, 28)`` -> ``z: (batch, latent_dim)``."""
+        """``x: (batch, 1, 28, 28)`` (or ``(batch, 784)``) -> ``z: (batch, latent_dim)``."""
+        _check_images(self, x)
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -88,7 +130,9 @@ class MLPVAE(GaussianVAE):
                                      nn.Linear(hidden_dim, n))
 
     def encode(self, x: torch.Tensor):
-        """``x: (batch, 1, 28, 28)`` -> ``(mu, logvar)``, each ``(batch, latent_dim)``."""
+        """``x: (batch, 1, 28, 28)`` (or ``(batch, 784)``) -> ``(mu, logvar)``, each
+        ``(batch, latent_dim)``."""
+        _check_images(self, x)
         h = self.body(x)
         return self.to_mu(h), self.to_logvar(h)
 
@@ -148,7 +192,8 @@ class ConvVAE(GaussianVAE):
 
     def encode(self, x: torch.Tensor):
         """``x: (batch, C, H, W)`` (or ``(batch, C*H*W)``) -> ``(mu, logvar)``, each ``(batch, latent_dim)``."""
-        h = self.body(x.reshape(-1, *self.input_shape))
+        _check_images(self, x)
+        h = self.body(x.reshape(x.shape[0], *self.input_shape))
         return self.to_mu(h), self.to_logvar(h)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

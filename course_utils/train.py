@@ -7,6 +7,7 @@ See :func:`course_utils.losses.vae_loss`.
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,10 @@ from dataclasses import dataclass, field
 import torch
 
 from .data import Split, batches
+from .models import eval_mode
 from .runtime import get_device
+
+__all__ = ["History", "fit", "evaluate"]
 
 
 @dataclass
@@ -73,21 +77,93 @@ def evaluate(model, loss_fn, split: Split, *, batch_size: int = 1024, amp: bool 
 
     The loss function decides how z is drawn; the course's VAEs *sample* z here too, so the
     number is a true negative ELBO (evaluating at z = mu is not).
+
+    Raises:
+        ValueError: ``split`` is empty (there is no mean to take).
     """
+    _check_not_empty("split", split)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     sums: dict = {}
-    try:
+    with eval_mode(model):
         for x, y in batches(split.x, split.y, batch_size=batch_size, shuffle=False):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with _autocast(device, amp):
                 terms = _as_terms(loss_fn(model, x, y))
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.float().sum())
-    finally:
-        model.train(was_training)
     return {k: v / len(split) for k, v in sums.items()}
+
+
+def _check_not_empty(name: str, split) -> None:
+    if len(split) == 0:
+        raise ValueError(f"the {name} split is empty (0 examples); check how it was sliced "
+                         "or loaded (e.g. a limit of 0, or a filter that kept no class).")
+
+
+def _check_epochs(epochs) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1 (passes over the training split), "
+                         f"got {epochs!r}" + (" (convert it: epochs=int(...))"
+                                               if isinstance(epochs, float) else "") + ".")
+
+
+def _learning_rates(optimizer) -> str:
+    rates = sorted({group["lr"] for group in optimizer.param_groups})
+    return ", ".join(f"{float(r):g}" for r in rates)
+
+
+def _train_epoch(model, loss_fn, train: Split, optimizer, *, epoch: int, batch_size: int,
+                 generator, device, amp: bool) -> dict:
+    """One pass over ``train``; returns ``{term: sum over the epoch's examples}`` (nats).
+
+    Raises FloatingPointError at the first step whose batch-mean loss is NaN or infinite.
+    """
+    model.train()
+    sums: dict = {}
+    for step, (x, y) in enumerate(batches(train.x, train.y, batch_size=batch_size,
+                                          generator=generator)):
+        with _autocast(device, amp):
+            terms = _as_terms(loss_fn(model, x, y))
+        loss = terms["loss"].float().mean()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"the training loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. "
+                f"Lower the learning rate (now {_learning_rates(optimizer)}), check the "
+                "training split for NaN (torch.isnan(train.x).any()), or keep log-variances "
+                "in a safe range; the model is left as it was at that step.")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        for k, v in terms.items():
+            sums[k] = sums.get(k, 0.0) + v.detach().float().sum()
+    return sums
+
+
+def _check_test_terms(terms: dict, epoch: int) -> None:
+    bad = {k: v for k, v in terms.items() if not math.isfinite(v)}
+    if bad:
+        raise FloatingPointError(
+            f"the test split gave non-finite loss terms {bad} after epoch {epoch + 1} (the "
+            "training loss was finite): check the test split for NaN or inf "
+            "(torch.isfinite(test.x).all()).")
+
+
+def _record(history: History, sums: dict, test_terms: dict, seconds: float, n_train: int):
+    history.seconds.append(seconds)
+    for k, v in sums.items():
+        history.train.setdefault(k, []).append(float(v) / n_train)
+    for k, v in test_terms.items():
+        history.test.setdefault(k, []).append(v)
+
+
+def _summary(history: History, desc: str) -> str:
+    total = sum(history.seconds)
+    line = (f"{desc}: {history.epochs} epoch(s), {total:.1f} s "
+            f"({total / history.epochs:.2f} s/epoch); final train loss "
+            f"{history.train['loss'][-1]:.2f}")
+    if history.test:
+        line += f", test loss {history.test['loss'][-1]:.2f}"
+    return line + " nats/example"
 
 
 def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
@@ -102,8 +178,8 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
     Args:
         model: an ``nn.Module``; moved to ``device``.
         loss_fn: ``loss_fn(model, x, y) -> {"loss": (batch,), ...}`` (see module doc).
-        train, test: :class:`course_utils.data.Split` (``x: (N, ...)``, ``y: (N,)``).
-        epochs: passes over ``train``.
+        train, test: :class:`course_utils.data.Split` (``x: (N, ...)``, ``y: (N,)``), not empty.
+        epochs: passes over ``train``, a whole number >= 1.
         batch_size, lr: mini-batch size and Adam learning rate (ignored if ``optimizer``).
         device: default :func:`course_utils.get_device`.
         seed: seeds the shuffling order (model noise uses torch's global RNG; call
@@ -116,10 +192,18 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
         :class:`History`. On Ctrl-C the model keeps its weights and the history holds the
         finished epochs (``history.interrupted`` is True).
     Raises:
-        FloatingPointError: the loss became NaN or infinite; names the epoch and step.
+        ValueError: ``epochs`` is not a whole number >= 1, or a split is empty.
+        FloatingPointError: the training loss became NaN or infinite (the message names the
+            epoch, the step and the optimiser's learning rate), or a test term did (it names
+            the test split). ``err.history`` holds the :class:`History` of the epochs that
+            finished before it.
     """
     from tqdm.auto import tqdm
 
+    _check_epochs(epochs)
+    _check_not_empty("train", train)
+    if test is not None:
+        _check_not_empty("test", test)
     device = torch.device(device) if device is not None else get_device()
     amp = (device.type == "cuda") if amp is None else amp
     model.to(device)
@@ -134,56 +218,35 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
     bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=quiet)
     try:
         for epoch in bar:
-            model.train()
-            sums: dict = {}
             start = time.perf_counter()
-            for step, (x, y) in enumerate(batches(train.x, train.y, batch_size=batch_size,
-                                                  generator=generator)):
-                with _autocast(device, amp):
-                    terms = _as_terms(loss_fn(model, x, y))
-                loss = terms["loss"].float().mean()
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"the training loss became {loss.item()} at epoch {epoch + 1}, step "
-                        f"{step + 1}. Lower the learning rate (now {lr}), check the inputs for "
-                        "NaN, or keep log-variances in a safe range; the model is left as it "
-                        "was at that step.")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                for k, v in terms.items():
-                    sums[k] = sums.get(k, 0.0) + v.detach().float().sum()
+            sums = _train_epoch(model, loss_fn, train, optimizer, epoch=epoch,
+                                batch_size=batch_size, generator=generator, device=device,
+                                amp=amp)
             if device.type == "cuda":
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - start
             # Evaluate before recording anything, so that a Ctrl-C during evaluation leaves
             # every record (train, test, seconds) covering the same finished epochs.
             test_terms = evaluate(model, loss_fn, test, amp=amp) if test is not None else {}
-            history.seconds.append(seconds)
-            for k, v in sums.items():
-                history.train.setdefault(k, []).append(float(v) / len(train))
-            for k, v in test_terms.items():
-                history.test.setdefault(k, []).append(v)
+            _check_test_terms(test_terms, epoch)
+            _record(history, sums, test_terms, seconds, len(train))
             line = f"train {history.train['loss'][-1]:.2f}"
             if test is not None:
                 line += f", test {history.test['loss'][-1]:.2f}"
             bar.set_postfix_str(line + " nats/ex")
             if verbose:
-                print(f"epoch {epoch + 1}/{epochs}: {line} nats/example "
-                      f"({history.seconds[-1]:.1f} s)")
+                print(f"epoch {epoch + 1}/{epochs}: {line} nats/example ({seconds:.1f} s)")
             if on_epoch_end is not None:
                 on_epoch_end(epoch, history)
     except KeyboardInterrupt:
         history.interrupted = True
         print(f"Interrupted: keeping the model and the history of {history.epochs} finished "
               f"epoch(s).")
+    except FloatingPointError as err:
+        err.history = history  # the finished epochs stay reachable: except ... as e: e.history
+        raise
     finally:
         bar.close()
     if history.epochs:
-        summary = (f"{desc}: {history.epochs} epoch(s), {sum(history.seconds):.1f} s "
-                   f"({sum(history.seconds) / history.epochs:.2f} s/epoch); final train loss "
-                   f"{history.train['loss'][-1]:.2f}")
-        if history.test:
-            summary += f", test loss {history.test['loss'][-1]:.2f}"
-        print(summary + " nats/example")
+        print(_summary(history, desc))
     return history

@@ -12,6 +12,9 @@ import numpy as np
 import torch
 from matplotlib.ticker import MaxNLocator
 
+__all__ = ["IMAGE_CMAP", "CLASS_CMAP", "VALUE_CMAP", "make_grid", "show_images",
+           "latent_scatter", "plot_history"]
+
 IMAGE_CMAP = "gray_r"
 CLASS_CMAP = "tab10"
 VALUE_CMAP = "viridis"

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
+__all__ = ["image_to_png", "LatentExplorer", "latent_explorer"]
+
 
 def image_to_png(image, scale: int = 4) -> bytes:
     """One grey image as PNG bytes, ink dark (the course's ``gray_r`` look), enlarged.
