@@ -90,3 +90,17 @@ def test_conv_vae_works_with_iwae_nll():
     nll = metrics.iwae_nll(model, x, k=4)
     assert nll.shape == (5,)
     assert torch.isfinite(nll).all() and (nll > 0).all()
+
+
+@pytest.mark.parametrize("shape", [(10, 3, 28, 28), (10, 1, 32, 32), (10, 1568), (10, 28, 28)])
+def test_conv_vae_rejects_wrong_sized_input_instead_of_inventing_examples(shape):
+    model = models.ConvVAE(latent_dim=5, channels=(4, 8))
+    with pytest.raises(ValueError, match=r"ConvVAE expects images \(batch, 1, 28, 28\) or flat "
+                                         r"\(batch, 784\); got shape"):
+        model.encode(torch.rand(shape))
+
+
+def test_conv_vae_gives_one_code_per_input_image():
+    model = models.ConvVAE(latent_dim=5, channels=(4, 8), input_shape=(3, 28, 28))
+    mu, _ = model.encode(torch.rand(10, 3, 28, 28))
+    assert mu.shape == (10, 5)

@@ -256,3 +256,114 @@ def test_autoencoder_loss_is_the_bernoulli_nll_of_the_reconstruction():
     assert terms["loss"].shape == (6,)
     logits, _ = model(x)
     torch.testing.assert_close(terms["loss"], losses.bernoulli_nll(logits, x))
+
+
+# --- bad input and edge values (issue 8) ----------------------------------------------------
+
+def test_bernoulli_nll_rejects_unscaled_uint8_pixels_saying_how_to_scale():
+    x = torch.arange(32, dtype=torch.uint8).reshape(2, 1, 4, 4) * 8 + 7    # 7..255
+    with pytest.raises(ValueError, match=r"\[0, 1\].*7 to 255.*x\.float\(\) / 255"):
+        losses.bernoulli_nll(torch.zeros(2, 1, 4, 4), x)
+
+
+def test_bernoulli_nll_rejects_float_pixels_above_one_and_below_zero():
+    with pytest.raises(ValueError, match=r"values from 0 to 255"):
+        losses.bernoulli_nll(torch.zeros(1, 3), torch.tensor([[0.0, 1.0, 255.0]]))
+    with pytest.raises(ValueError, match=r"values from -0.5 to"):
+        losses.bernoulli_nll(torch.zeros(1, 2), torch.tensor([[-0.5, 0.5]]))
+
+
+def test_bernoulli_nll_at_infinite_logits_is_exact_not_nan():
+    logits = torch.tensor([[math.inf, -math.inf], [math.inf, 0.0], [-math.inf, 0.0]])
+    x = torch.tensor([[1.0, 0.0], [0.5, 1.0], [1.0, 1.0]])
+    nll = losses.bernoulli_nll(logits, x)
+    assert nll[0].item() == 0.0                   # both pixels agree with the saturated sigmoid
+    assert nll[1].item() == math.inf and nll[2].item() == math.inf   # certain and wrong
+    finite = torch.tensor([[30.0, -2.0]])
+    assert torch.allclose(losses.bernoulli_nll(finite, torch.tensor([[1.0, 0.0]])),
+                          -Bernoulli(logits=finite).log_prob(torch.tensor([[1.0, 0.0]])).sum(1))
+
+
+def test_bernoulli_nll_gradient_stays_finite_next_to_an_infinite_logit():
+    logits = torch.tensor([[math.inf, 0.3]], requires_grad=True)
+    losses.bernoulli_nll(logits, torch.tensor([[1.0, 1.0]])).sum().backward()
+    assert torch.isfinite(logits.grad).all()
+
+
+def test_gaussian_nll_is_finite_where_x_equals_the_mean_at_tiny_sigma():
+    x = torch.full((2, 1, 2, 2), 0.5)
+    for log_sigma in (-89.0, -100.0, -500.0):
+        nll = losses.gaussian_nll(x.clone(), x, log_sigma)
+        expected = 4 * (log_sigma + 0.5 * losses.LOG_2PI)
+        assert torch.isfinite(nll).all(), log_sigma
+        assert torch.allclose(nll, torch.full((2,), expected)), (log_sigma, nll)
+    off = x.clone()
+    off[0, 0, 0, 0] = 0.6
+    assert losses.gaussian_nll(off, x, -100.0)[0].item() == math.inf
+
+
+def test_gaussian_nll_reads_a_batch_shaped_log_sigma_as_one_sigma_per_example():
+    torch.manual_seed(0)
+    mean, x = torch.rand(28, 1, 28, 28), torch.rand(28, 1, 28, 28)
+    log_sigma = torch.linspace(-2.0, 1.0, 28)
+    got = losses.gaussian_nll(mean, x, log_sigma)
+    want = torch.stack([losses.gaussian_nll(mean[i:i + 1], x[i:i + 1], log_sigma[i])[0]
+                        for i in range(28)])
+    assert torch.allclose(got, want, rtol=1e-5)
+    reference = -Normal(mean, torch.exp(log_sigma).view(28, 1, 1, 1)).log_prob(x).sum((1, 2, 3))
+    assert torch.allclose(got, reference, rtol=1e-4)
+
+
+def test_gaussian_nll_rejects_a_log_sigma_that_would_broadcast_along_the_width():
+    mean = torch.rand(4, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"log_sigma has shape \(28,\).*\(4,\) for one sigma per "
+                                         r"example"):
+        losses.gaussian_nll(mean, mean, torch.zeros(28))
+    with pytest.raises(ValueError, match=r"log_sigma has shape \(4, 28\)"):
+        losses.gaussian_nll(mean, mean, torch.zeros(4, 28))
+
+
+def test_gaussian_nll_still_accepts_per_pixel_and_full_rank_log_sigma():
+    mean, x = torch.rand(3, 1, 4, 4), torch.rand(3, 1, 4, 4)
+    for shape in [(), (1, 4, 4), (3, 1, 1, 1), (1, 1, 4, 4), (3, 1, 4, 4)]:
+        ls = torch.full(shape, -0.5)
+        assert torch.allclose(losses.gaussian_nll(mean, x, ls), losses.gaussian_nll(mean, x, -0.5))
+
+
+class _AE(torch.nn.Module):
+    def forward(self, x):
+        return torch.zeros_like(x), torch.zeros(x.shape[0], 2)
+
+
+def test_vae_loss_given_an_autoencoder_names_autoencoder_loss():
+    with pytest.raises(ValueError, match=r"vae_loss needs model\(x\) to return \(logits, mu, "
+                                         r"logvar\); _AE returned 2 values.*autoencoder_loss"):
+        losses.vae_loss(_AE(), torch.rand(2, 1, 28, 28))
+
+
+def test_autoencoder_loss_given_a_vae_names_vae_loss():
+    with pytest.raises(ValueError, match=r"autoencoder_loss needs model\(x\) to return "
+                                         r"\(logits, z\); MLPVAE returned 3 values.*vae_loss"):
+        losses.autoencoder_loss(models.MLPVAE(latent_dim=2, hidden_dim=8), torch.rand(2, 784))
+
+
+def test_vae_loss_accepts_flat_images_and_matches_the_image_shaped_loss():
+    model = models.MLPVAE(latent_dim=2, hidden_dim=8)
+    x = torch.rand(3, 1, 28, 28)
+    torch.manual_seed(1)
+    flat = losses.vae_loss(model, x.reshape(3, 784))
+    torch.manual_seed(1)
+    image = losses.vae_loss(model, x)
+    for k in ("loss", "recon", "kl"):
+        assert torch.allclose(flat[k], image[k]), k
+    ae = models.MLPAutoencoder(latent_dim=2, hidden_dim=8)
+    assert torch.allclose(losses.autoencoder_loss(ae, x.reshape(3, 784))["loss"],
+                          losses.autoencoder_loss(ae, x)["loss"])
+
+
+def test_gaussian_kl_per_dim_sums_to_gaussian_kl_and_matches_torch():
+    per_dim = losses.gaussian_kl_per_dim(MU, LOGVAR)
+    assert per_dim.shape == MU.shape and (per_dim >= 0).all()
+    assert torch.allclose(per_dim.sum(1), losses.gaussian_kl(MU, LOGVAR))
+    q = Normal(MU, torch.exp(0.5 * LOGVAR))
+    assert torch.allclose(per_dim, kl_divergence(q, Normal(0.0, 1.0)))

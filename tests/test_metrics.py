@@ -270,3 +270,38 @@ def test_iwae_nll_and_elbo_run_in_full_precision_inside_autocast(tiny):
         auto_iw, auto_elbo = metrics.iwae_nll(model, x, k=50), metrics.elbo(model, x, 5)["elbo"]
     assert auto_iw.dtype == torch.float32 and torch.equal(auto_iw, plain_iw)
     assert torch.equal(auto_elbo, plain_elbo)
+
+
+# --- bad input (issue 8) --------------------------------------------------------------------
+
+def test_iwae_nll_and_elbo_reject_an_empty_x():
+    model = TinyVAE()
+    for fn in (lambda x: metrics.iwae_nll(model, x, k=4), lambda x: metrics.elbo(model, x)):
+        with pytest.raises(ValueError, match=r"x is empty \(shape \(0, 6\)\)"):
+            fn(torch.rand(0, 6))
+
+
+@pytest.mark.parametrize("k", [math.inf, float("nan"), 2.5, 0, -1, True, "8"])
+def test_iwae_nll_rejects_a_k_that_is_not_a_positive_integer(k):
+    with pytest.raises(ValueError, match=r"k \(importance samples per example\) must be a "
+                                         r"positive integer, got"):
+        metrics.iwae_nll(TinyVAE(), torch.rand(3, 6).round(), k=k)
+
+
+def test_elbo_rejects_an_infinite_n_samples():
+    with pytest.raises(ValueError, match=r"n_samples must be a positive integer, got inf"):
+        metrics.elbo(TinyVAE(), torch.rand(3, 6).round(), n_samples=math.inf)
+
+
+def test_active_units_raises_on_a_nan_column_instead_of_counting_it_inactive():
+    mu = torch.randn(50, 4)
+    mu[7, 2] = float("nan")
+    with pytest.raises(ValueError, match=r"NaN or infinite values in latent dimension\(s\) \[2\]"):
+        metrics.active_units(mu)
+
+
+def test_kl_per_dim_is_losses_gaussian_kl_per_dim_averaged_over_examples():
+    torch.manual_seed(0)
+    mu, logvar = torch.randn(30, 5), torch.randn(30, 5)
+    assert torch.allclose(metrics.kl_per_dim(mu, logvar),
+                          losses.gaussian_kl_per_dim(mu, logvar).mean(0))

@@ -139,3 +139,40 @@ def test_gaussian_vae_base_gives_any_encoder_decoder_the_vae_interface():
     assert not torch.equal(model(x)[0], logits)  # z is sampled afresh on every pass
     samples = model.sample(7)
     assert samples.shape == (7, 1, 2, 2) and samples.min() >= 0 and samples.max() <= 1
+
+
+# --- input checks (issue 8) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", [models.MLPVAE, models.MLPAutoencoder])
+@pytest.mark.parametrize("shape", [(4, 1, 32, 32), (4, 3, 28, 28), (4, 1024), (784,),
+                                   (4, 28, 28)])
+def test_mlp_models_name_the_input_they_expect_for_a_wrong_shape(cls, shape):
+    model = cls(latent_dim=2, hidden_dim=8)
+    with pytest.raises(ValueError, match=rf"{cls.__name__} expects images \(batch, 1, 28, 28\) "
+                                         r"or flat \(batch, 784\); got shape"):
+        model(torch.rand(shape))
+
+
+def test_mlp_vae_rejects_uint8_pixels_saying_how_to_scale():
+    with pytest.raises(ValueError, match=r"dtype torch.uint8; scale 0..255 pixels first: "
+                                         r"x = x.float\(\) / 255"):
+        models.MLPVAE(latent_dim=2, hidden_dim=8)(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+
+
+def test_mlp_vae_built_for_rgb_32x32_accepts_those_images():
+    model = models.MLPVAE(latent_dim=2, hidden_dim=8, input_shape=(3, 32, 32))
+    logits, mu, _ = model(torch.rand(4, 3, 32, 32))
+    assert logits.shape == (4, 3, 32, 32) and mu.shape == (4, 2)
+
+
+def test_eval_mode_switches_to_eval_and_restores_the_previous_mode_even_on_error():
+    model = models.MLPVAE(latent_dim=2, hidden_dim=8)
+    for before in (True, False):
+        model.train(before)
+        with models.eval_mode(model):
+            assert not model.training
+        assert model.training is before
+        with pytest.raises(RuntimeError, match="boom"):
+            with models.eval_mode(model):
+                raise RuntimeError("boom")
+        assert model.training is before

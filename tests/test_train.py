@@ -1,5 +1,6 @@
 """course_utils.train: the fit loop, its History, evaluation, and loud failures."""
 import copy
+import math
 
 import pytest
 import torch
@@ -345,3 +346,72 @@ def test_fit_on_cuda_with_bfloat16_autocast_keeps_float32_per_example_losses(mni
     assert history.train["loss"][-1] < history.train["loss"][0] < 784 * 2
     assert history.last("test", "loss") < 543  # below the p = 1/2 decoder's 784 log 2 nats
     assert model.sample(3).device.type == "cuda"
+
+
+# --- bad input and loud failures (issue 8) --------------------------------------------------
+
+@pytest.mark.parametrize("epochs", [-1, 0, 2.5, None, True, "3"])
+def test_fit_rejects_epochs_that_are_not_a_whole_number_of_at_least_one(tiny, epochs):
+    with pytest.raises(ValueError, match=r"epochs must be a whole number >= 1 .*got"):
+        train.fit(_vae(), losses.vae_loss, tiny, epochs=epochs, device="cpu")
+
+
+def test_fit_rejects_an_empty_train_or_test_split_by_name(tiny):
+    empty = Split(tiny.x[:0], tiny.y[:0])
+    with pytest.raises(ValueError, match=r"the train split is empty \(0 examples\)"):
+        train.fit(_vae(), losses.vae_loss, empty, epochs=1, device="cpu")
+    with pytest.raises(ValueError, match=r"the test split is empty \(0 examples\)"):
+        train.fit(_vae(), losses.vae_loss, tiny, empty, epochs=1, device="cpu")
+
+
+def test_fit_raises_on_a_nan_in_the_test_split_naming_it(tiny):
+    test = Split(tiny.x[:16].clone(), tiny.y[:16])
+    test.x[3, 0, 5, 5] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"the test split gave non-finite loss terms "
+                                                 r".*after epoch 1"):
+        train.fit(_vae(), losses.vae_loss, tiny, test, epochs=2, device="cpu")
+
+
+def test_fit_nan_message_quotes_the_given_optimizers_learning_rate(tiny):
+    model = _vae()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0375)
+
+    def loss_fn(model, x, y):
+        return {"loss": losses.vae_loss(model, x)["loss"] * float("nan")}
+
+    with pytest.raises(FloatingPointError, match=r"learning rate \(now 0.0375\)") as err:
+        train.fit(model, loss_fn, tiny, epochs=1, optimizer=optimizer, lr=0.5, device="cpu")
+    assert "0.5" not in str(err.value)
+
+
+def test_fit_floating_point_error_keeps_the_history_of_finished_epochs(tiny):
+    calls = {"n": 0}
+
+    def loss_fn(model, x, y):
+        calls["n"] += model.training  # count training steps only, not evaluation passes
+        terms = losses.vae_loss(model, x)
+        if calls["n"] > 2 * 4:  # 4 steps per epoch: NaN in epoch 3
+            terms["loss"] = terms["loss"] * float("nan")
+        return terms
+
+    with pytest.raises(FloatingPointError, match=r"epoch 3, step 1") as err:
+        train.fit(_vae(), loss_fn, tiny, tiny, epochs=5, batch_size=16, device="cpu")
+    history = err.value.history
+    assert history.epochs == 2
+    assert len(history.train["loss"]) == len(history.test["loss"]) == 2
+    assert all(math.isfinite(v) for v in history.train["loss"] + history.test["loss"])
+
+
+def test_fit_on_pixels_scaled_by_255_after_the_split_was_built_says_how_to_scale(tiny):
+    scaled = Split(tiny.x.clone(), tiny.y)
+    scaled.x.mul_(255)  # in place: the Split's own check ran before
+    with pytest.raises(ValueError, match=r"values from .* to .*x = x.float\(\) / 255"):
+        train.fit(_vae(), losses.vae_loss, scaled, epochs=1, device="cpu")
+
+
+def test_fit_body_is_short_enough_to_read_on_one_screen():
+    import inspect
+    source = inspect.getsource(train.fit)
+    body = source.split('"""')[2]  # after the docstring
+    code = [line for line in body.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert len(code) <= 50, f"fit's body has {len(code)} lines of code"
