@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 __all__ = ["MLPAutoencoder", "GaussianVAE", "MLPVAE", "ConvVAE", "count_parameters",
-           "eval_mode"]
+           "eval_mode", "FSQ"]
 
 
 def _check_images(model: nn.Module, x: torch.Tensor) -> None:
@@ -200,3 +200,133 @@ class ConvVAE(GaussianVAE):
         """``z: (batch, latent_dim)`` -> logits ``(batch, C, H, W)``."""
         return self.decoder(z)
 
+
+# --- Discrete latents: finite scalar quantisation
+# Mentzer, Minnen, Agustsson & Tschannen (2023), "Finite Scalar Quantization: VQ-VAE Made
+# Simple" (ICLR 2024), following the authors' published code (paper appendix A.1 and the
+# google-research fsq.ipynb) exactly: bound, round with a straight-through gradient, rescale.
+
+class FSQ(nn.Module):
+    """Finite scalar quantisation: each of ``d = len(levels)`` dimensions is bounded and
+    rounded to one of ``levels[i]`` fixed values; the codebook is their grid (nothing learned).
+
+    Per dimension with ``L`` levels (the authors' code, ``eps = 1e-3``)::
+
+        half_l = (L - 1) * (1 - eps) / 2
+        offset = 0.5 if L is even else 0.0
+        shift  = tan(offset / half_l)
+        bound(z) = tanh(z + shift) * half_l - offset        # in (-half_l - offset, half_l - offset)
+        z_q = round(bound(z)) / (L // 2)                    # L values in [-1, 1]
+
+    Odd ``L`` gives the symmetric values ``{-1, ..., 1}``; even ``L`` the integers
+    ``-L/2 .. L/2 - 1`` divided by ``L/2`` (e.g. ``L = 4``: ``-1, -0.5, 0, 0.5``): the offset
+    makes an even number of integers fit. (The lucidrains PyTorch port uses ``(1 + eps)`` and
+    ``atanh`` instead, which puts ``bound(0)`` exactly at 0; the rounding boundaries move by
+    less than ``eps`` levels.) Rounding has zero gradient, so the backward pass uses the
+    straight-through estimator: ``d z_q / d z = bound'(z) / (L // 2)``.
+
+    A code's index is its mixed-radix number: digit ``k_i = round(bound(z_i)) + L_i // 2`` in
+    ``0 .. L_i - 1``, index ``= sum_i k_i * basis_i`` with ``basis = cumprod([1] + levels[:-1])``.
+
+    Args:
+        levels: number of values per dimension, each an int >= 2 (e.g. ``[8, 5, 5, 5]``,
+            1,000 codes).
+        eps: the paper's margin, ``0 <= eps < 1``.
+    Attributes:
+        dim: ``d``, the size of the last axis of ``z``.
+        codebook_size: ``prod(levels)``.
+    """
+
+    def __init__(self, levels, eps: float = 1e-3):
+        super().__init__()
+        levels = list(levels) if not isinstance(levels, torch.Tensor) else levels.tolist()
+        if not levels or any(isinstance(L, bool) or not isinstance(L, int) or L < 2
+                             for L in levels):
+            raise ValueError(f"levels must be a non-empty list of whole numbers >= 2 (values per "
+                             f"dimension, e.g. [8, 5, 5, 5]); got {levels!r}.")
+        if not 0 <= eps < 1:
+            raise ValueError(f"eps must satisfy 0 <= eps < 1 (the paper uses 1e-3); got {eps!r}.")
+        self.levels = tuple(levels)
+        self.eps = float(eps)
+        self.dim = len(levels)
+        self.codebook_size = int(torch.tensor(levels, dtype=torch.float64).prod())
+        L = torch.tensor(levels, dtype=torch.float64)
+        half_l = (L - 1) * (1 - eps) / 2
+        offset = torch.where(L % 2 == 0, 0.5, 0.0)
+        self.register_buffer("_half_l", half_l, persistent=False)
+        self.register_buffer("_offset", offset, persistent=False)
+        self.register_buffer("_shift", torch.tan(offset / half_l), persistent=False)
+        self.register_buffer("_half_width", torch.tensor([n // 2 for n in levels],
+                                                         dtype=torch.float64), persistent=False)
+        self.register_buffer("_levels", torch.tensor(levels, dtype=torch.int64), persistent=False)
+        basis = torch.cumprod(torch.tensor([1] + levels[:-1], dtype=torch.int64), dim=0)
+        self.register_buffer("_basis", basis, persistent=False)
+
+    def extra_repr(self) -> str:
+        return f"levels={list(self.levels)}, codebook_size={self.codebook_size}"
+
+    def _check_z(self, z: torch.Tensor) -> torch.Tensor:
+        if not isinstance(z, torch.Tensor) or not z.is_floating_point():
+            raise TypeError(f"FSQ expects a floating-point tensor z of shape (..., {self.dim}); "
+                            f"got {type(z).__name__ if not isinstance(z, torch.Tensor) else z.dtype}.")
+        if z.dim() == 0 or z.shape[-1] != self.dim:
+            raise ValueError(f"FSQ(levels={list(self.levels)}) expects z of shape (..., {self.dim}) "
+                             f"(one value per level count), got {tuple(z.shape)}; put the channel "
+                             f"axis last (e.g. z.permute(0, 2, 3, 1) for (B, C, H, W) maps) or "
+                             f"project to {self.dim} channels first.")
+        if torch.isnan(z).any():
+            raise ValueError("z contains NaN; FSQ cannot quantise it (check the encoder's output).")
+        # half and bfloat16 cannot hold the codes exactly: quantise in float32.
+        return z if z.dtype in (torch.float32, torch.float64) else z.float()
+
+    def _param(self, name: str, z: torch.Tensor) -> torch.Tensor:
+        return getattr(self, name).to(dtype=z.dtype)
+
+    def bound(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (..., d)`` -> the bounded values ``tanh(z + shift) * half_l - offset``, ``(..., d)``."""
+        z = self._check_z(z)
+        return torch.tanh(z + self._param("_shift", z)) * self._param("_half_l", z) \
+            - self._param("_offset", z)
+
+    def forward(self, z: torch.Tensor):
+        """Quantise ``z: (..., d)``.
+
+        Returns:
+            ``(z_q, indices)``: ``z_q: (..., d)`` in ``[-1, 1]``, exactly the implicit
+            codebook's rows (same dtype as ``z``; float32 for half precision), with the
+            straight-through gradient ``bound'(z) / (L // 2)``; ``indices: (...)`` int64 in
+            ``[0, codebook_size)``.
+        """
+        bounded = self.bound(z)
+        half_width = self._param("_half_width", bounded)
+        codes = torch.round(bounded).detach() / half_width          # exact grid values
+        soft = bounded / half_width
+        z_q = codes + (soft - soft.detach())    # value: codes exactly; gradient: d soft / d z
+        return z_q, self.codes_to_indices(codes)
+
+    def codes_to_indices(self, codes: torch.Tensor) -> torch.Tensor:
+        """Grid codes ``(..., d)`` (rows of the implicit codebook) -> indices ``(...)`` int64."""
+        if codes.dim() == 0 or codes.shape[-1] != self.dim:
+            raise ValueError(f"codes must have shape (..., {self.dim}), got {tuple(codes.shape)}.")
+        digits = torch.round(codes.detach().double() * self._half_width + self._half_width).long()
+        if (digits < 0).any() or (digits >= self._levels).any():
+            raise ValueError("codes lie outside the FSQ grid; pass values produced by this FSQ.")
+        return (digits * self._basis).sum(-1)
+
+    def indices_to_codes(self, indices: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
+        """Indices ``(...)`` (integers in ``[0, codebook_size)``) -> codes ``(..., d)`` in ``dtype``."""
+        indices = torch.as_tensor(indices, device=self._basis.device)
+        if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
+            raise TypeError(f"indices must be integers, got dtype {indices.dtype}.")
+        if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= self.codebook_size):
+            raise ValueError(f"indices must lie in [0, {self.codebook_size}) for levels "
+                             f"{list(self.levels)}; found values from {int(indices.min())} to "
+                             f"{int(indices.max())}.")
+        digits = (indices.long()[..., None] // self._basis) % self._levels
+        half_width = self._half_width.to(dtype)
+        return (digits.to(dtype) - half_width) / half_width
+
+    def implicit_codebook(self, dtype=torch.float32) -> torch.Tensor:
+        """All codes in index order: ``(codebook_size, d)``; row ``i`` is ``indices_to_codes(i)``."""
+        return self.indices_to_codes(torch.arange(self.codebook_size, device=self._basis.device),
+                                     dtype=dtype)
