@@ -1,0 +1,208 @@
+"""CelebA and LFW loaders (course_utils.faces, re-exported by course_utils.data).
+
+The CelebA tests build a small synthetic folder in CelebA's exact layout: 178 x 218 JPEGs
+named 000001.jpg ..., ``list_attr_celeba.txt`` (count, the 40 names, then one line of +-1
+per image) and ``list_eval_partition.txt``.
+"""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from course_utils import data, faces
+
+ATTR_NAMES = ("5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips "
+              "Big_Nose Black_Hair Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin "
+              "Eyeglasses Goatee Gray_Hair Heavy_Makeup High_Cheekbones Male Mouth_Slightly_Open "
+              "Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose Receding_Hairline "
+              "Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
+              "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young").split()
+N = 20
+
+
+def make_celeba(folder, n=N, partition=True, first=1):
+    """Write ``n`` JPEGs and CelebA's text files into ``folder``; returns (colours, attr, part)."""
+    images = folder / "img_align_celeba"
+    images.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, size=(n, 3))
+    attr = rng.choice([-1, 1], size=(n, 40))
+    part = np.array([0] * 12 + [1] * 3 + [2] * 5)[:n]
+    names = [f"{first + i:06d}.jpg" for i in range(n)]
+    for name, c in zip(names, colours):
+        # a flat colour with a dark frame outside the 148 x 148 centre crop
+        arr = np.zeros((218, 178, 3), np.uint8)
+        arr[35:35 + 148, 15:15 + 148] = c
+        Image.fromarray(arr).save(images / name, quality=95)
+    lines = [str(n), " ".join(ATTR_NAMES)]
+    lines += [f"{name} " + " ".join(f"{v:2d}" for v in row) for name, row in zip(names, attr)]
+    (folder / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    if partition:
+        (folder / "list_eval_partition.txt").write_text(
+            "".join(f"{name} {p}\n" for name, p in zip(names, part)))
+    return colours, attr, part
+
+
+@pytest.fixture
+def torchvision_layout(tmp_path):
+    truth = make_celeba(tmp_path / "celeba")
+    return tmp_path, truth
+
+
+def test_celeba_torchvision_layout_gives_crops_attributes_and_official_split(torchvision_layout, capsys):
+    root, (colours, attr, part) = torchvision_layout
+    ds = data.load_celeba(size=16, root=root, workers=1)
+    assert ds.train.x.shape == ((part == 0).sum(), 3, 16, 16) and ds.train.x.dtype == torch.float32
+    assert ds.test.x.shape == ((part == 2).sum(), 3, 16, 16)
+    assert ds.attr_names == ATTR_NAMES
+    assert torch.equal(ds.train_attr, torch.from_numpy(attr[part == 0]).to(torch.int8))
+    assert torch.equal(ds.test_attr, torch.from_numpy(attr[part == 2]).to(torch.int8))
+    # the centre crop holds only the flat colour: no dark frame pixel survives the crop
+    mean_colour = ds.train.x.mean(dim=(2, 3)) * 255
+    assert torch.allclose(mean_colour, torch.tensor(colours[part == 0], dtype=torch.float32), atol=4)
+    assert "CelebA: 12 train / 5 test faces" in capsys.readouterr().out
+
+
+def test_celeba_plain_img_align_folder_with_attribute_file(tmp_path):
+    make_celeba(tmp_path / "mydata")
+    ds = data.load_celeba(size=8, root=tmp_path / "cache", path=tmp_path / "mydata" / "img_align_celeba",
+                          workers=1, verbose=False)
+    assert len(ds.train) == 12 and len(ds.test) == 5 and ds.train.x.shape[1:] == (3, 8, 8)
+    # ...and in the data root itself, without a celeba/ folder
+    ds2 = data.load_celeba(size=8, root=tmp_path / "mydata", workers=1, verbose=False)
+    assert torch.equal(ds.train.x, ds2.train.x)
+
+
+def test_celeba_without_partition_file_uses_official_numbering(tmp_path):
+    make_celeba(tmp_path, partition=False, first=faces.CELEBA_SPLITS[1] - 9)  # 10 valid, 10 test
+    ds = data.load_celeba(size=8, root=tmp_path, workers=1, verbose=False)
+    assert len(ds.train) == 0  # none is numbered <= 162,770
+    assert len(ds.test) == 10
+    assert "official numbering" in ds.source
+
+
+def test_celeba_cache_is_created_then_reused(torchvision_layout, capsys):
+    root, _ = torchvision_layout
+    first = data.load_celeba(size=16, root=root, workers=1)
+    cache = root / "celeba_16.pt"
+    assert cache.is_file() and "decoding 20 JPEGs" in capsys.readouterr().out
+    # reuse: delete the JPEGs; only a valid cache can still give the same tensors
+    for p in (root / "celeba" / "img_align_celeba").iterdir():
+        p.write_bytes(b"not a jpeg any more")
+    second = data.load_celeba(size=16, root=root, workers=1)
+    assert "decoding" not in capsys.readouterr().out
+    assert torch.equal(first.train.x, second.train.x) and torch.equal(first.test_attr, second.test_attr)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "flip_pixel_bytes"])
+def test_celeba_corrupt_cache_is_detected_and_rebuilt(torchvision_layout, capsys, damage):
+    root, _ = torchvision_layout
+    good = data.load_celeba(size=16, root=root, workers=1, verbose=False)
+    cache = root / "celeba_16.pt"
+    raw = cache.read_bytes()
+    if damage == "truncate":
+        cache.write_bytes(raw[: len(raw) // 2])
+    elif damage == "garble":
+        cache.write_bytes(bytes(b ^ 0x5A for b in raw))
+    else:  # a valid torch file whose pixels changed: only the checksum can tell
+        c = torch.load(cache, weights_only=True)
+        c["images"][0, 0, 0, 0] += 1
+        torch.save(c, cache)
+    again = data.load_celeba(size=16, root=root, workers=1)
+    out = capsys.readouterr().out
+    assert "rebuilding the cache" in out and "decoding 20 JPEGs" in out
+    assert ("checksum" in out) == (damage == "flip_pixel_bytes")
+    assert torch.equal(good.train.x, again.train.x)
+    assert not list(root.glob("*.tmp*"))  # the rebuild left no temporary file
+    torch.load(cache, weights_only=True)  # and the new cache is whole
+
+
+def test_celeba_cache_built_with_other_settings_is_rebuilt(torchvision_layout, capsys):
+    root, _ = torchvision_layout
+    a = data.load_celeba(size=16, root=root, workers=1, verbose=False)
+    b = data.load_celeba(size=16, root=root, crop=100, workers=1)
+    assert "built with crop=148" in capsys.readouterr().out
+    assert torch.equal(a.test_attr, b.test_attr)
+    assert torch.load(root / "celeba_16.pt", weights_only=True)["crop"] == 100
+
+
+def test_celeba_missing_prints_manual_download_steps(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DOWNLOAD", "0")
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_celeba(root=tmp_path)
+    message = str(err.value)
+    for step in ("mmlab.ie.cuhk.edu.hk/projects/CelebA.html", "Google Drive", "img_align_celeba.zip",
+                 "list_attr_celeba.txt", "list_eval_partition.txt",
+                 f"unzip img_align_celeba.zip -d {tmp_path}/celeba",
+                 f"{tmp_path}/celeba/img_align_celeba/000001.jpg", "COURSE_DOWNLOAD=0"):
+        assert step in message, step
+
+
+def test_celeba_failed_download_is_reported_with_the_steps(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("Google Drive quota exceeded")
+    monkeypatch.setattr(torchvision.datasets, "CelebA", Broken)
+    with pytest.raises(data.DataNotFoundError, match="quota exceeded(.|\n)*unzip img_align_celeba"):
+        data.load_celeba(root=tmp_path, download=True)
+
+
+def test_celeba_partly_unzipped_folder_names_the_missing_images(torchvision_layout):
+    root, _ = torchvision_layout
+    (root / "celeba" / "img_align_celeba" / "000007.jpg").unlink()
+    with pytest.raises(data.DataNotFoundError, match="1 of the 20 images .* missing .*000007.jpg"):
+        data.load_celeba(size=16, root=root, workers=1)
+
+
+def test_celeba_bad_attribute_file_is_an_error(torchvision_layout):
+    root, _ = torchvision_layout
+    attr = root / "celeba" / "list_attr_celeba.txt"
+    attr.write_text(attr.read_text().replace("\n000003.jpg", "\n000003.jpg 2", 1))
+    with pytest.raises(data.DataNotFoundError, match="not a valid CelebA attribute file"):
+        data.load_celeba(size=16, root=root, workers=1)
+
+
+def test_celeba_unreadable_jpeg_names_the_file(torchvision_layout):
+    root, _ = torchvision_layout
+    (root / "celeba" / "img_align_celeba" / "000004.jpg").write_bytes(b"\xff\xd8 truncated")
+    with pytest.raises(data.DataNotFoundError, match="000004.jpg could not be read"):
+        data.load_celeba(size=16, root=root, workers=1)
+    assert not (root / "celeba_16.pt").exists()  # nothing half-built is left to trust
+
+
+def test_celeba_parallel_decoding_equals_serial(tmp_path):
+    make_celeba(tmp_path / "celeba")
+    paths = sorted(str(p) for p in (tmp_path / "celeba" / "img_align_celeba").iterdir())
+    serial = faces._decode_all(paths, 16, 148, workers=1)
+    chunks = [faces._decode_chunk((paths[i:i + 7], 16, 148)) for i in range(0, 20, 7)]
+    assert np.array_equal(serial, np.concatenate(chunks))
+
+
+def test_face_dataset_to_keeps_attributes(torchvision_layout):
+    root, _ = torchvision_layout
+    ds = data.load_celeba(size=8, root=root, workers=1, verbose=False).to("cpu")
+    assert isinstance(ds, faces.FaceDataset) and ds.attr_names == ATTR_NAMES
+    assert ds.train_attr.shape == (12, 40)
+
+
+def test_lfw_faces_are_the_100_real_faces_in_unit_range(capsys):
+    ds = data.load_lfw_faces(size=32)
+    assert ds.train.x.shape == (80, 1, 32, 32) and ds.test.x.shape == (20, 1, 32, 32)
+    x = torch.cat([ds.train.x, ds.test.x])
+    assert 0.0 <= x.min() and x.max() <= 1.0 and x.std() > 0.1
+    assert ds.train_attr is None and ds.attr_names == []
+    line = capsys.readouterr().out
+    assert "LFW" in line and "stand-in" in line and line.count("\n") == 1
+    # faces only: the resized set matches scikit-image's first 100 images, not the non-faces
+    from skimage.data import lfw_subset
+    raw = torch.from_numpy(lfw_subset()[:100].astype(np.float32))
+    mean_here = data.load_lfw_faces(size=25, verbose=False)
+    both = torch.cat([mean_here.train.x, mean_here.test.x])[:, 0]
+    assert torch.allclose(both.sum(0), raw.sum(0), atol=1e-3)
+
+
+def test_lfw_bad_test_size_is_an_error():
+    with pytest.raises(ValueError, match="n_test"):
+        data.load_lfw_faces(n_test=100)
