@@ -450,3 +450,21 @@ def load_fashion_mnist(root=None, *, download: bool | None = None,
            "Set COURSE_DATA to use another data folder.")
     return _finish(result, name="Fashion-MNIST", classes=FASHION_CLASSES, tried=tried, fix=fix,
                    limit_train=limit_train, limit_test=limit_test, verbose=verbose)
+
+
+# --- Faces: CelebA and the LFW stand-in
+# The code lives in course_utils/faces.py (it imports this module, so these names import it
+# when called rather than at import time, which would be circular).
+def load_celeba(*args, **kwargs):
+    """CelebA faces (64x64 RGB) with their 40 attributes: see :func:`course_utils.faces.load_celeba`."""
+    from .faces import load_celeba as _load_celeba
+    return _load_celeba(*args, **kwargs)
+
+
+def load_lfw_faces(*args, **kwargs):
+    """scikit-image's 100 real LFW faces, a CelebA stand-in: see :func:`course_utils.faces.load_lfw_faces`."""
+    from .faces import load_lfw_faces as _load_lfw_faces
+    return _load_lfw_faces(*args, **kwargs)
+
+
+__all__ += ["load_celeba", "load_lfw_faces"]
