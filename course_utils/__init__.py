@@ -4,6 +4,8 @@ One module per concern, each importing only the ones listed before it:
 
 * ``runtime`` -- device, seeding, run profile (``budget``), a description of the machine.
 * ``data`` -- MNIST / Fashion-MNIST as tensors (``Split``, ``Dataset``), a fast batch iterator.
+* ``faces`` -- CelebA (with its attributes) and the LFW stand-in as tensors; re-exported by
+  ``data`` (``data.load_celeba``, ``data.load_lfw_faces``).
 * ``losses`` -- per-example negative log-likelihoods and KL terms, in nats (and ``LOG_2PI``).
 * ``models`` -- the autoencoder and VAEs later chapters import, ``eval_mode``.
 * ``train`` -- one ``fit`` loop and ``evaluate``, with a ``History``.

@@ -21,7 +21,7 @@ import numbers
 import torch
 
 from .losses import LOG_2PI, bernoulli_nll, gaussian_kl, gaussian_kl_per_dim
-from .models import eval_mode
+from .models import GaussianVAE, eval_mode
 
 __all__ = ["encode_dataset", "kl_per_dim", "posterior_mean_variance", "active_units",
            "iwae_nll", "elbo", "codebook_usage",
@@ -66,12 +66,12 @@ def _positive_int(name: str, value) -> int:
 
 
 def _sample_z(mu: torch.Tensor, logvar: torch.Tensor, k: int):
-    """``k`` reparameterised draws per example: ``z = mu + exp(logvar / 2) * eps``.
+    """``k`` reparameterised draws per example (:meth:`GaussianVAE.reparameterize`).
 
     Returns ``(z, eps)``, each ``(batch, k, latent_dim)``.
     """
     eps = torch.randn(mu.shape[0], k, mu.shape[1], device=mu.device)
-    return mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps, eps
+    return GaussianVAE.reparameterize(mu[:, None], logvar[:, None], eps), eps
 
 
 @torch.no_grad()

@@ -90,9 +90,16 @@ class GaussianVAE(nn.Module):
     """
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """``z = mu + sigma * eps`` with ``eps ~ N(0, I)``: differentiable in mu and logvar."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
+                       eps: torch.Tensor | None = None) -> torch.Tensor:
+        """``z = mu + sigma * eps`` with ``eps ~ N(0, I)``: differentiable in mu and logvar.
+
+        ``eps`` (default: a fresh ``torch.randn_like(mu)``) may be given, e.g. to reuse the
+        draws in ``log q(z|x)``; ``mu``, ``logvar`` and ``eps`` broadcast against each other.
+        """
+        if eps is None:
+            eps = torch.randn_like(mu)
+        return mu + torch.exp(0.5 * logvar) * eps
 
     def forward(self, x: torch.Tensor):
         mu, logvar = self.encode(x)

@@ -176,3 +176,9 @@ def test_eval_mode_switches_to_eval_and_restores_the_previous_mode_even_on_error
             with models.eval_mode(model):
                 raise RuntimeError("boom")
         assert model.training is before
+
+
+def test_reparameterize_with_given_eps_is_mu_plus_sigma_times_eps():
+    mu, logvar, eps = torch.randn(3, 2), torch.randn(3, 2), torch.randn(3, 2)
+    z = models.GaussianVAE.reparameterize(mu, logvar, eps)
+    assert torch.allclose(z, mu + torch.exp(0.5 * logvar) * eps)
