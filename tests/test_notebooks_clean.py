@@ -1,6 +1,7 @@
 """The notebooks as stored in the repository: clean, with the standard setup cell, and listed
 in the book's table of contents. (Whether they *run* is tested by nbval on the notebooks.)"""
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -15,14 +16,10 @@ CLEAN_NOTEBOOKS = sorted([*CHAPTERS, *(ROOT / "exercises").glob("*.ipynb")])
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
-SETUP_CELL = '''\
-# Setup: on Colab only, install the course package (torch is already there).
-import sys
-if "google.colab" in sys.modules:
-    %pip install -q "course-utils @ git+{url}@{branch}"
+sys.path.insert(0, str(ROOT / "tools"))
+import setup_cells  # noqa: E402  (tools/setup_cells.py generates the setup cells)
 
-import course_utils as cu
-device = cu.print_setup(seed=0)'''
+SETUP_NOTEBOOKS = setup_cells.notebooks(ROOT)
 
 
 def _ids(paths):
@@ -90,10 +87,60 @@ def test_chapter_uses_the_python3_kernel(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
 def test_chapter_first_code_cell_is_the_standard_setup_cell(path):
-    repo = _config()["repository"]
-    expected = SETUP_CELL.format(url=repo["url"], branch=repo["branch"])
+    expected = setup_cells.setup_cell(*setup_cells.repository(ROOT / "_config.yml"))
     source = _first_code_cell(nbformat.read(path, as_version=4)).source.strip()
-    assert source == expected, f"{path.name}: the first code cell must be, verbatim:\n{expected}"
+    assert source == expected, (f"{path.name}: the first code cell must be, verbatim:\n{expected}"
+                                "\n(`python tools/setup_cells.py` writes it)")
+
+
+@pytest.mark.parametrize("path", SETUP_NOTEBOOKS, ids=_ids(SETUP_NOTEBOOKS))
+def test_setup_cell_agrees_with_the_repository_in_config(path):
+    url, branch = setup_cells.repository(ROOT / "_config.yml")
+    stale = setup_cells.sync([path], url, branch, write=False)
+    assert not stale, (f"{path.name}: its setup cell does not install from {url}@{branch} "
+                       "(_config.yml); run `python tools/setup_cells.py`")
+
+
+def _tiny_notebook(path, url="https://github.com/a/b", branch="main"):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 01 · Tiny"),
+        nbformat.v4.new_code_cell(setup_cells.setup_cell(url, branch)),
+        nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(nb, path)
+    return path
+
+
+def test_setup_cell_check_fails_when_the_config_names_another_repository(tmp_path):
+    notebook = _tiny_notebook(tmp_path / "01_tiny.ipynb")
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://github.com/fork/vae.git\n  branch: dev\n")
+    url, branch = setup_cells.repository(config)
+    assert (url, branch) == ("https://github.com/fork/vae", "dev")
+    assert setup_cells.main(["--check", "--config", str(config), str(notebook)]) == 1
+    assert setup_cells.main(["--config", str(config), str(notebook)]) == 0  # rewrites it
+    assert setup_cells.sync([notebook], url, branch, write=False) == []
+    cells = nbformat.read(notebook, as_version=4).cells
+    assert "git+https://github.com/fork/vae@dev" in cells[1].source
+    assert [c.source for c in cells[::2]] == ["# 01 · Tiny", "x = 1"]  # nothing else touched
+
+
+def test_setup_cell_tool_refuses_a_notebook_without_a_setup_cell(tmp_path):
+    path = tmp_path / "bare.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
+    with pytest.raises(ValueError, match="not the setup cell"):
+        setup_cells.sync([path], "https://github.com/a/b", "main", write=True)
+    assert nbformat.read(path, as_version=4).cells[0].source == "x = 1"
+
+
+@pytest.mark.parametrize("text, words", [("title: x\n", "repository.url"),
+                                          ("repository:\n  url: github.com/a/b\n", "https"),
+                                          ("repository:\n  url: https://github.com/a/b\n",
+                                           "branch")])
+def test_setup_cell_tool_names_what_is_missing_in_config(tmp_path, text, words):
+    config = tmp_path / "_config.yml"
+    config.write_text(text)
+    with pytest.raises(ValueError, match=words):
+        setup_cells.repository(config)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
