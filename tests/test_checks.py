@@ -168,6 +168,12 @@ case(B, "logits clamped to [-20, 20] in place", beta_loss(
     lambda l, x: BCE_SUM(l.clamp_(-20, 20), x)), "changed its argument `logits` in place")
 case(B, "mu squared in place (pow_)", beta_loss(BCE_SUM, _kl_pow_in_place),
      "changed its argument `mu` in place")
+# found by the blind battery (/tmp/blind, written without reading the checkers)
+case(B, "float64 result for float32 inputs", lambda l, x, m, v, b=1.0: beta_vae_loss(
+    l.double(), x.double(), m.double(), v.double(), b), "returns torch.float64 for float32")
+case(B, "torch.distributions.Bernoulli validating grey levels", beta_loss(
+    lambda l, x: -torch.distributions.Bernoulli(logits=l).log_prob(x).flatten(1).sum(1)),
+    "outside a Bernoulli's support {0, 1}")
 case(B, "float32 answer with beta ignored", lambda l, x, m, v, b=1.0: beta_vae_loss(
     l.float(), x.float(), m.float(), v.float(), 1.0), "beta is ignored")
 
@@ -285,6 +291,33 @@ class DecoderIgnoresZ(CVAE):
         return super().decode(torch.zeros_like(z), y)
 
 
+class LabelAsNumber(CVAE):
+    def one_hot(self, y, like):  # the label value in column 0 instead of a one-hot code
+        code = torch.zeros(len(y), self.num_classes, dtype=like.dtype)
+        code[:, 0] = y.to(like)
+        return code
+
+
+class NoHiddenNonlinearity(CVAE):
+    def __init__(self, latent_dim=2, num_classes=10, hidden_dim=400):
+        super().__init__(latent_dim, num_classes, hidden_dim)
+        self.body[1] = torch.nn.Identity()
+        self.decoder[1] = torch.nn.Identity()
+
+
+class DecodesRandomLabels(CVAE):
+    def forward(self, x, y):
+        mu, logvar = self.encode(x, y)
+        z = mu + _sd(logvar) * torch.randn_like(mu)
+        return self.decode(z, torch.randint_like(y, self.num_classes)), mu, logvar
+
+
+class RelabelledOneHot(CVAE):
+    """Right: the same relabelling in both networks is absorbed by the weights."""
+    def one_hot(self, y, like):
+        return F.one_hot((y + 1) % self.num_classes, self.num_classes).to(like)
+
+
 class CVAEStub(torch.nn.Module):
     def __init__(self, latent_dim=2, num_classes=10, hidden_dim=400):
         super().__init__()
@@ -342,7 +375,7 @@ case(C, "decodes a fixed label", DecodesFixedLabel, "other labels than the input
 case(C, "decodes shuffled labels", DecodesShuffledLabels, "other labels than the input's")
 case(C, "decoder ends in a sigmoid", decoder_end(torch.sigmoid), "one sign only")
 case(C, "decoder ends in a ReLU", decoder_end(torch.relu), "one sign only")
-case(C, "decoder ends in a tanh", decoder_end(torch.tanh), "within [-1, 1]")
+case(C, "decoder ends in a tanh", decoder_end(torch.tanh), "saturates at ±1")
 case(C, "mu head behind a ReLU", head(torch.relu, "mu"), "mu is never negative")
 case(C, "logvar head behind a ReLU", head(torch.relu, "logvar"), "logvar is never negative")
 case(C, "logvar head behind a softplus", head(F.softplus, "logvar"), "logvar is never negative")
@@ -353,6 +386,12 @@ case(C, "scales the caller's images in place", ScalesImageInPlace,
 case(C, "encoder ignores the image", EncoderIgnoresImage, "the encoder ignores the image")
 case(C, "decoder ignores z", DecoderIgnoresZ, "the decoder ignores z")
 case(C, "logvar is mu (one head)", head(lambda t: t, "same"), "the same tensor as mu and logvar")
+case(C, "label enters as a number", LabelAsNumber, "takes the label as a number")
+case(C, "no nonlinearity between the layers", NoHiddenNonlinearity, "affine in x")
+case(C, "decodes random labels", DecodesRandomLabels, "other labels than the input's")
+case(C, "logvar head returns sigma = exp(...)", head(torch.exp, "logvar"),
+     "logvar is never negative")
+case(C, "one-hot codes relabelled consistently (y + 1) % 10", RelabelledOneHot)
 case(C, "forward bypasses self.decode", InlineForwardSkipsDecode,
      "self.decode(z, y)")
 
@@ -457,6 +496,8 @@ case(G, "gradient cut", lambda m, x, s: _gauss_pp(m, x, s.detach() if torch.is_t
 case(G, "x -= mean in place", _gauss_subtracts_in_place, "changed its argument `x` in place")
 case(G, "mean used as a buffer", _gauss_squares_mean_in_place,
      "changed its argument `mean` in place")
+case(G, "float64 result for float32 inputs", lambda m, x, s: gaussian_recon(
+    m.double(), x.double(), s), "returns torch.float64 for float32")
 case(G, "log_sigma taken as log(sigma^2)", lambda m, x, s: (
     0.5 * (x - m) ** 2 / torch.exp(torch.as_tensor(s, dtype=m.dtype)) + 0.5 * torch.as_tensor(s)
     + 0.5 * LOG_2PI).flatten(1).sum(1), "log(sigma^2)")
@@ -491,6 +532,10 @@ case(N, "targets swapped", lambda l, x: BCE_SUM(l, 1 - x), "swaps x and 1 - x")
 case(N, "batch summed", lambda l, x: _bce(l, x).sum(), "single number")
 case(N, "not summed", lambda l, x: _bce(l, x), "expected (3,)")
 case(N, "gradient cut", lambda l, x: BCE_SUM(l.detach(), x), "no gradient reaches the logits")
+case(N, "float64 result for float32 inputs", lambda l, x: BCE_SUM(l.double(), x.double()),
+     "returns torch.float64 for float32")
+case(N, "torch.distributions.Bernoulli validating grey levels", lambda l, x: -torch.distributions
+     .Bernoulli(logits=l).log_prob(x).flatten(1).sum(1), "outside a Bernoulli's support {0, 1}")
 case(N, "logits clamped in place", lambda l, x: BCE_SUM(l.clamp_(-20, 20), x),
      "changed its argument `l` in place")
 

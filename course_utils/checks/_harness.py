@@ -13,13 +13,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..losses import LOG_2PI
+
 __all__ = ["F64", "LOG_2PI", "Checker", "answer_rtol", "as_float64", "close", "compare",
-           "diagnose", "as_tensor", "per_example", "number", "bce_reference", "kl_reference",
+           "diagnose", "as_tensor", "per_example", "number", "keeps_float32", "bce_reference", "kl_reference",
            "bernoulli_mistakes", "LARGE_LOGITS", "LARGE_TARGETS",
            "require_exact_for_large_logits"]
 
 F64 = torch.float64
-LOG_2PI = math.log(2 * math.pi)
 
 
 def answer_rtol(answer) -> float:
@@ -119,14 +120,36 @@ class Checker:
         except AssertionError:
             raise
         except Exception as err:  # the learner's bug: keep their traceback chained
+            known = [f" ({hint})" for clue, hint in _LIBRARY_ERRORS if clue in str(err)]
+            text = " ".join(str(err).split())                  # one line, at most 300 chars
+            text = text if len(text) <= 300 else text[:297] + "..."
             raise AssertionError(f"{self.title}: calling `{name}` raised "
-                                 f"{type(err).__name__}: {err}") from err
+                                 f"{type(err).__name__}: {text}{''.join(known[:1])}") from err
         for key, arg, copy in before:
             if arg.shape != copy.shape or not torch.equal(arg.detach(), copy):
                 self.fail(f"`{name}` changed its argument `{_argument_name(fn, key)}` in place "
                           "(an in-place op such as x -= m, x.mul_(...) or x[...] = ...); "
                           "compute new tensors (x - m) and leave the caller's data untouched.")
         return result
+
+
+# Library errors whose message does not say what to change in the learner's code.
+_LIBRARY_ERRORS = [
+    ("support (Boolean())", "pixels are grey levels in [0, 1], outside a Bernoulli's support "
+                            "{0, 1}, which torch.distributions checks: use "
+                            "F.binary_cross_entropy_with_logits, or pass validate_args=False"),
+]
+
+
+def keeps_float32(c: Checker, out, what: str) -> None:
+    """``out`` (a tensor, or a dict of them), computed from float32 inputs, must be float32."""
+    __tracebackhide__ = True
+    for key, t in (out.items() if isinstance(out, dict) else [("", out)]):
+        t = as_tensor(c, t, f"{what}{f'[{key!r}]' if key else ''}")
+        if t.dtype != torch.float32:
+            c.fail(f"{what} returns {t.dtype} for float32 inputs: keep the inputs' dtype (no "
+                   ".double() or float64 tensors); training runs in float32, float64 is slow "
+                   "on most GPUs and unsupported on Apple's MPS.")
 
 
 def _argument_name(fn, key) -> str:

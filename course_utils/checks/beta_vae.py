@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from ._harness import (F64, Checker, bce_reference, bernoulli_mistakes, close, compare, diagnose,
-                       kl_reference, per_example, require_exact_for_large_logits, LARGE_LOGITS,
-                       LARGE_TARGETS)
+from ._harness import (F64, LARGE_LOGITS, LARGE_TARGETS, Checker, bce_reference,
+                       bernoulli_mistakes, close, compare, diagnose, keeps_float32,
+                       kl_reference, per_example, require_exact_for_large_logits)
 
 __all__ = ["check_beta_vae_loss"]
 
@@ -38,6 +38,9 @@ def check_beta_vae_loss(fn) -> None:
         recon = per_example(c, out["recon"], "out['recon']", batch)
         kl = per_example(c, out["kl"], "out['kl']", batch)
         per_example(c, out["loss"], "out['loss']", batch)
+        as32 = [t.float() for t in (logits, x, mu, logvar)]
+        out32 = c.call(fn, *as32, 2.0)
+        keeps_float32(c, {k: out32[k] for k in ("loss", "recon", "kl")}, "beta_vae_loss")
     with c.step("reconstruction term"):
         if not close(recon, recon_ref):
             diagnose(c, recon, recon_ref, "recon", summed_over="pixels", n=pixels,

@@ -11,16 +11,16 @@ from ._harness import F64, Checker, as_tensor, close
 __all__ = ["check_cvae"]
 
 
-# The sampling test: a stub encoder returns fixed mu and logvar (batch 64, latent 3; logvar
+# The sampling test: a stub encoder returns fixed mu and logvar (batch 256, latent 3; logvar
 # drawn from [-2.5, -0.5] in half of the entries and from [0.5, 2] in the other half, so
-# that sigma, sigma^2 and 1 all differ), forward runs 100 times, and the standardised noise
+# that sigma, sigma^2 and 1 all differ), forward runs 25 times, and the standardised noise
 # e = (z - mu) / sigma that reached the decoder must look like independent N(0, 1) draws:
 # n = 9,600 draws in each half. Under a right answer the mean of e has standard error
 # 1/sqrt(n) and its sd 1/sqrt(2n); the bounds are 5 standard errors (a right answer fails
 # with probability < 1e-6), the Kolmogorov-Smirnov distance is bounded at its 1e-6 level
 # sqrt(ln(2e6) / 2) / sqrt(n), and correlations between examples or latent dimensions of
-# one call at 5 / sqrt(pairs).
-_DRAW_BATCH, _DRAW_LATENT, _DRAW_CALLS, _SIGMAS = 64, 3, 100, 5.0
+# one call at 5 / sqrt(pairs); noise shared by examples or dimensions shows as repeated values.
+_DRAW_BATCH, _DRAW_LATENT, _DRAW_CALLS, _SIGMAS = 256, 3, 25, 5.0
 
 
 def _normal_cdf(t: torch.Tensor) -> torch.Tensor:
@@ -47,6 +47,11 @@ def _check_sampling(c: Checker, z: torch.Tensor, mu: torch.Tensor, logvar: torch
     right = all(_is_standard_normal(h) for h in halves)
     if bool(((z - mu).abs() < 1e-6).all()):
         c.fail("forward decodes mu: sample z = mu + exp(logvar / 2) * eps first.")
+    for axis, what in ((1, "example"), (2, "latent dimension")):
+        first = e.narrow(axis, 0, 1)
+        if ((e - first).abs() < 1e-4).float().mean().item() > 0.9:
+            c.fail(f"the noise is shared: every {what} needs its own eps; draw "
+                   "eps = torch.randn_like(mu), the shape of mu.")
     if not right:                                      # the mistakes with their own hint
         if _is_standard_normal(z):
             c.fail("z ignores the encoder: z = mu + exp(0.5 * logvar) * eps, not eps alone.")
@@ -59,14 +64,14 @@ def _check_sampling(c: Checker, z: torch.Tensor, mu: torch.Tensor, logvar: torch
         if bool(((e > -1e-4) & (e < 1 + 1e-4)).all()):
             c.fail("eps is uniform on [0, 1) (torch.rand_like?); draw it from N(0, 1) with "
                    "torch.randn_like(mu).")
-    pairs = e.shape[0] * (e.shape[1] - 1)
-    across_examples = (e[:, 1:, 0] * e[:, :-1, 0]).mean().item()
-    across_latents = (e[:, 1:, 1] * e[:, 1:, 0]).mean().item()
-    if max(abs(across_examples), abs(across_latents)) > _SIGMAS / math.sqrt(pairs):
-        c.fail("the noise is shared: every example and every latent dimension needs its own "
-               f"eps (correlation {across_examples:.3f} between examples, "
-               f"{across_latents:.3f} between latent dimensions); eps = torch.randn_like(mu).")
-    if right:
+    if right:                                          # right marginals: independent?
+        pairs = e.shape[0] * (e.shape[1] - 1)
+        across_examples = (e[:, 1:, 0] * e[:, :-1, 0]).mean().item()
+        across_latents = (e[:, 1:, 1] * e[:, 1:, 0]).mean().item()
+        if max(abs(across_examples), abs(across_latents)) > _SIGMAS / math.sqrt(pairs):
+            c.fail("the noise of different examples or latent dimensions is correlated "
+                   f"({across_examples:.3f} between examples, {across_latents:.3f} between "
+                   "latent dimensions): draw every eps independently, torch.randn_like(mu).")
         return
     for h in halves:
         n, m, sd = h.numel(), h.mean().item(), h.std().item()
@@ -79,6 +84,25 @@ def _check_sampling(c: Checker, z: torch.Tensor, mu: torch.Tensor, logvar: torch
                    f"{_SIGMAS / math.sqrt(2 * n):.4f}); z = mu + exp(0.5 * logvar) * eps.")
     c.fail("(z - mu) / sigma is not standard normal (its histogram has the wrong shape): "
            "draw eps with torch.randn_like(mu), a Gaussian.")
+
+
+def _label_enters_as_a_number(outputs: torch.Tensor) -> bool:
+    """outputs: (10, batch, ...) for labels 0..9. True when a tenth of the steps
+    y-1 -> y -> y+1 or more are collinear, as when y enters as one number (a ReLU network is
+    then piecewise linear in y, and straight between kinks); with one-hot labels every class
+    has its own weights, and a collinear step has probability ~0."""
+    f = outputs.flatten(2).to(F64)
+    d1 = (f[2:] - f[1:-1]).norm(dim=-1)
+    d2 = (f[2:] - 2 * f[1:-1] + f[:-2]).norm(dim=-1)
+    collinear = (d2 <= 1e-3 * d1) & (d1 > 0)
+    return collinear.float().mean().item() >= 0.1
+
+
+def _is_affine(f, a: torch.Tensor, b: torch.Tensor) -> bool:
+    """f at the midpoints of the pairs (a[i], b[i]) equals the mean of f(a[i]) and f(b[i])."""
+    fa, fb, fm = f(a).to(F64), f(b).to(F64), f((a + b) / 2).to(F64)
+    gap = (fm - (fa + fb) / 2).abs().max().item()
+    return gap <= 1e-4 * (fa - fb).abs().max().item()
 
 
 def check_cvae(cls) -> None:
@@ -139,6 +163,17 @@ def _check_cvae(c: Checker, cls) -> None:
                    "flattened image before the first layer.")
         if not (close(mu[1], mu2[1]) and close(logvar[1], logvar2[1])):
             c.fail("the encoder mixes examples: example i must see only its own label y[i].")
+        per_label = torch.stack([c.call(model.encode, x, torch.full((batch,), k),
+                                        name="CVAE.encode")[0] for k in range(10)])
+        if _label_enters_as_a_number(per_label):
+            c.fail("the encoder takes the label as a number (mu changes linearly from one "
+                   "label to the next): feed one_hot(y, num_classes), so that each class gets "
+                   "its own weights.")
+        other = torch.rand(16, 1, 28, 28, generator=g)
+        if _is_affine(lambda t: c.call(model.encode, t, y.repeat(4), name="CVAE.encode")[0],
+                      torch.rand(16, 1, 28, 28, generator=g), other):
+            c.fail("the encoder is affine in x (no nonlinearity between its layers?): put a "
+                   "ReLU after the hidden layer.")
     with c.step("mu and logvar unbounded"):
         wide = 5 * torch.randn(256, 1, 28, 28, generator=g)    # varied inputs, both signs
         labels = torch.randint(0, 10, (256,), generator=g)
@@ -164,16 +199,27 @@ def _check_cvae(c: Checker, cls) -> None:
             c.fail("the decoder mixes examples: example i must see only its own label y[i].")
         if close(logits, c.call(model.decode, z.flip(0), y, name="CVAE.decode")):
             c.fail("the decoder ignores z: concatenate z with one_hot(y, num_classes).")
+        per_label = torch.stack([c.call(model.decode, z, torch.full((batch,), k),
+                                        name="CVAE.decode") for k in range(10)])
+        if _label_enters_as_a_number(per_label):
+            c.fail("the decoder takes the label as a number (the logits change linearly from "
+                   "one label to the next): feed one_hot(y, num_classes), so that each class "
+                   "gets its own weights.")
+        if _is_affine(lambda t: c.call(model.decode, t, y.repeat(4), name="CVAE.decode"),
+                      3 * torch.randn(16, latent, generator=g),
+                      3 * torch.randn(16, latent, generator=g)):
+            c.fail("the decoder is affine in z (no nonlinearity between its layers?): put a "
+                   "ReLU after the hidden layer.")
     with c.step("decoder returns unbounded logits"):
         if bool((logits >= 0).all()) or bool((logits <= 0).all()):
             c.fail("decode(z, y) returns values of one sign only (a sigmoid or ReLU after the "
                    "last layer?): it returns logits, any real number (the loss applies the "
                    "sigmoid); end the decoder with a plain nn.Linear.")
         far = as_tensor(c, c.call(model.decode, 100 * z, y, name="CVAE.decode"), "decode")
-        if bool((far.abs() <= 1).all()):
-            c.fail("decode(z, y) stays within [-1, 1] even for |z| ~ 100 (a tanh or sigmoid "
-                   "after the last layer?): logits take any real value; end the decoder with "
-                   "a plain nn.Linear.")
+        if bool((far.abs() <= 1).all()) and (far.abs() > 0.99).float().mean().item() > 0.5:
+            c.fail("decode(z, y) saturates at ±1 for |z| ~ 100 (a tanh after the last "
+                   "layer?): logits take any real value; end the decoder with a plain "
+                   "nn.Linear.")
     _check_forward(c, model, latent)
     c.passed()
 

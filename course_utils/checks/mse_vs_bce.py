@@ -6,7 +6,7 @@ import math
 import torch
 
 from ._harness import (F64, LOG_2PI, LARGE_LOGITS, LARGE_TARGETS, Checker, bce_reference,
-                       bernoulli_mistakes, close, compare, diagnose, per_example,
+                       bernoulli_mistakes, close, compare, diagnose, keeps_float32, per_example,
                        require_exact_for_large_logits)
 
 __all__ = ["check_gaussian_recon", "check_bernoulli_recon"]
@@ -36,6 +36,7 @@ def check_gaussian_recon(fn) -> None:
     with c.step("one finite value per example"):
         got = per_example(c, c.call(fn, mean.clone(), x.clone(), log_sigma),
                            "gaussian_recon(...)", batch)
+        keeps_float32(c, c.call(fn, mean.float(), x.float(), log_sigma), "gaussian_recon")
     with c.step("value"):
         ref = reference(log_sigma)
         if not close(got, ref):
@@ -104,6 +105,7 @@ def check_bernoulli_recon(fn) -> None:
     with c.step("one finite value per example"):
         got = per_example(c, c.call(fn, logits.clone(), x.clone()), "bernoulli_recon(...)",
                            batch)
+        keeps_float32(c, c.call(fn, logits.float(), x.float()), "bernoulli_recon")
     with c.step("value"):
         ref = bce_reference(logits, x)
         if not close(got, ref):
