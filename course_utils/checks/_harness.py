@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from ..losses import LOG_2PI
 
 __all__ = ["F64", "LOG_2PI", "Checker", "answer_rtol", "as_float64", "close", "compare",
-           "diagnose", "as_tensor", "per_example", "number", "keeps_float32", "bce_reference", "kl_reference",
-           "bernoulli_mistakes", "LARGE_LOGITS", "LARGE_TARGETS",
+           "diagnose", "as_tensor", "per_example", "number", "keeps_float32", "bce_reference",
+           "kl_reference", "bernoulli_mistakes", "LARGE_LOGITS", "LARGE_TARGETS",
            "require_exact_for_large_logits"]
 
 F64 = torch.float64

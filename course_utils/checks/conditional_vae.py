@@ -113,8 +113,9 @@ def check_cvae(cls) -> None:
     heads (no ReLU after them); ``decode(z, y) -> logits (batch, 1, 28, 28)``, unbounded (no
     sigmoid); ``forward(x, y) -> (logits, mu, logvar)`` calls ``self.encode(x, y)``, draws
     ``z ~ N(mu, exp(logvar))`` by reparameterisation, and returns ``self.decode(z, y)`` with
-    the same labels. Both networks must use each example's own label. Checked in float32 on
-    a small network, with the global random state left as it was. Prints
+    the same labels. Both networks must use their input (image or z) and each example's own
+    label, as a one-hot code (not a number), with a nonlinearity between layers. Checked in
+    float32 on a small network, with the global random state left as it was. Prints
     ``Conditional VAE: 8/8 checks passed`` or raises ``AssertionError``.
     """
     __tracebackhide__ = True  # IPython shows the learner's cell and the hint, not this frame
@@ -188,8 +189,8 @@ def _check_cvae(c: Checker, cls) -> None:
     with c.step("decoder uses z and each example's label"):
         logits = as_tensor(c, c.call(model.decode, z, y, name="CVAE.decode"), "decode(z, y)")
         if tuple(logits.shape) != (batch, 1, 28, 28):
-            c.fail(f"decode(z, y) returned shape {tuple(logits.shape)}, expected ({batch}, 1, 28, 28): "
-                   "reshape with .view(-1, 1, 28, 28).")
+            c.fail(f"decode(z, y) returned shape {tuple(logits.shape)}, expected "
+                   f"({batch}, 1, 28, 28): reshape with .view(-1, 1, 28, 28).")
         if not bool(torch.isfinite(logits).all()):
             c.fail("decode(z, y) returned NaN or inf.")
         logits2 = c.call(model.decode, z, y_other, name="CVAE.decode")
