@@ -8,16 +8,33 @@
   its own AMD module name, which require.js resolves against the *page* folder
   (``chapters/@jupyter-widgets/html-manager/dist/…``: 404). A ``require.config`` placed
   right after ``require.js`` maps that module folder to ``_static/widgets``.
+* **Widgets with MathJax 3.** The widget manager typesets with MathJax 2's
+  ``MathJax.Hub.Queue``; with the MathJax 3 the book serves that throws "Cannot read
+  properties of undefined (reading 'Queue')". The same inline script adds a ``Hub.Queue``
+  that calls MathJax 3's ``typesetPromise``.
 """
 from sphinx.builders.html._assets import _JavaScript
 
 WIDGET_MODULE = "@jupyter-widgets/html-manager/dist"
-REQUIRE_PATHS = (
+WIDGET_SETUP = (
     "(function () {"
     " var s = document.querySelector('script[src*=\"widgets/require.js\"]');"
-    " if (!s || !window.require) return;"
-    " var dir = s.src.replace(/\\/require\\.js(\\?.*)?$/, '');"
-    f" require.config({{paths: {{'{WIDGET_MODULE}': dir}}}});"
+    " if (s && window.require) {"
+    "  var dir = s.src.replace(/\\/require\\.js(\\?.*)?$/, '');"
+    f"  require.config({{paths: {{'{WIDGET_MODULE}': dir}}}});"
+    " }"
+    # The widget manager typesets labels with MathJax 2's MathJax.Hub.Queue; the book serves
+    # MathJax 3, so that call throws. A small Hub.Queue that calls MathJax 3's typesetPromise.
+    " document.addEventListener('DOMContentLoaded', function () {"
+    "  var M = window.MathJax;"
+    "  if (!M || M.Hub) return;"
+    "  M.Hub = {Queue: function (job) {"
+    "   var el = job && job[2];"
+    "   (M.startup && M.startup.promise || Promise.resolve()).then(function () {"
+    "    if (M.typesetPromise) return M.typesetPromise(el ? [el] : undefined);"
+    "   }).catch(function (e) { console.warn('MathJax in a widget:', e); });"
+    "  }};"
+    " });"
     "})();"
 )
 
@@ -46,7 +63,7 @@ def _page_context(app, pagename, templatename, context, doctree):
     kept = dedupe_scripts(scripts)
     for i, script in enumerate(kept):
         if str(getattr(script, "filename", "")).endswith("widgets/require.js"):
-            kept.insert(i + 1, _JavaScript("", body=REQUIRE_PATHS, priority=500))
+            kept.insert(i + 1, _JavaScript("", body=WIDGET_SETUP, priority=500))
             break
     scripts[:] = kept  # the same list object: Sphinx restores it after the page
 
