@@ -28,3 +28,9 @@ def read_smoke_env(path: Path = SMOKE_ENV_FILE) -> dict:
 for _key, _value in read_smoke_env().items():
     os.environ.setdefault(_key, _value)
 os.environ["COURSE_DOWNLOAD"] = "0"  # tests never touch the network
+
+# Unit tests run in this process: give torch the same thread count as the notebooks get
+# (many threads on a loaded 2-core machine make tiny tensor ops wait on each other).
+import torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ["COURSE_THREADS"]))
