@@ -206,3 +206,38 @@ def test_lfw_faces_are_the_100_real_faces_in_unit_range(capsys):
 def test_lfw_bad_test_size_is_an_error():
     with pytest.raises(ValueError, match="n_test"):
         data.load_lfw_faces(n_test=100)
+
+
+def _bench_faces():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "tools" / "bench_faces.py"
+    spec = importlib.util.spec_from_file_location("bench_faces", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_faces_trains_the_chapters_own_model_and_loss():
+    FaceVAE, face_loss = _bench_faces().chapter_model_and_loss()
+    torch.manual_seed(0)
+    model = FaceVAE(3, 64, 128)
+    x = torch.rand(2, 3, 64, 64)
+    mean, mu, logvar = model(x)
+    assert mean.shape == x.shape and mu.shape == logvar.shape == (2, 128)
+    terms = face_loss(model, x)
+    assert set(terms) == {"loss", "recon", "kl"} and terms["loss"].shape == (2,)
+    assert torch.allclose(terms["loss"], terms["recon"] + terms["kl"])
+
+
+def test_bench_faces_update_appends_then_replaces_only_its_section(tmp_path):
+    bench = _bench_faces()
+    md = tmp_path / "BENCHMARKS.md"
+    md.write_text("# Benchmarks\n\nsomeone else's table\n")
+    result = {"machine": "device: cpu", "data": "LFW", "images": 8, "epochs": 1, "batch_size": 4,
+              "images_per_s": 10.0, "celeba_epoch_s": 16277.0}
+    bench.update(md, bench.markdown(result))
+    bench.update(md, bench.markdown({**result, "images_per_s": 20.0, "celeba_epoch_s": 8138.5}))
+    text = md.read_text()
+    assert text.startswith("# Benchmarks\n\nsomeone else's table\n")
+    assert text.count(bench.BEGIN) == 1 and "20 images/s" in text and "10 images/s" not in text
