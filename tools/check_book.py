@@ -6,7 +6,7 @@ Serves the HTML folder on 127.0.0.1 (an ephemeral port), opens each page with Pl
 driving the system Chromium (``/usr/bin/chromium``, or ``$CHROMIUM``; nothing is downloaded),
 and reports, per page:
 
-* an error output or a traceback in a cell;
+* an error output, a traceback or stderr output (e.g. a warning) in a cell;
 * an image that does not load (``naturalWidth == 0``);
 * a formula MathJax did not typeset: a ``.math`` element without ``mjx-container``, a
   ``Math Processing Error`` or ``mjx-merror``, raw ``$…$``, ``\\(``, ``\\[`` or ``\\begin`` text
@@ -56,10 +56,12 @@ async () => {
   await document.fonts.ready;
   const out = {errors: [], images: [], math: [], raw: [], wide: [], links: [], colab: []};
   const short = el => (el.innerText || el.textContent || '').trim().slice(0, 80);
-  const sel = '.cell_output .output.error, .cell_output .output.traceback, '
-            + '.cell_output .output.stderr';
-  for (const el of document.querySelectorAll(sel)) {
+  for (const el of document.querySelectorAll('.cell_output .output.error, '
+                                             + '.cell_output .output.traceback')) {
     out.errors.push(short(el));
+  }
+  for (const el of document.querySelectorAll('.cell_output .output.stderr')) {
+    out.errors.push('stderr: ' + short(el));  // warnings printed into the book
   }
   for (const el of document.querySelectorAll('.cell_output')) {
     if ((el.innerText || '').includes('Traceback (most recent call last)')) {
