@@ -384,7 +384,7 @@ def mutual_information(mu: torch.Tensor, logvar: torch.Tensor,
                        generator: torch.Generator | None = None) -> float:
     """``I_q(x; z)`` in nats, estimated from ``(N, latent_dim)`` posterior parameters.
 
-    The ``"mutual_information"`` entry of :func:`kl_decomposition` (read its caveats: the
-    estimate is at most ``log N``).
+    The ``"mutual_information"`` entry of :func:`kl_decomposition` (read its caveats: in
+    expectation the estimate cannot exceed ``log N``).
     """
     return kl_decomposition(mu, logvar, generator=generator)["mutual_information"]
