@@ -46,7 +46,9 @@ number of draws and are documented in ``conditional_vae``.
 from .beta_vae import check_beta_vae_loss
 from .conditional_vae import check_cvae
 from .kl_annealing import check_cyclical_schedule, check_linear_schedule
+from .latent_size import check_active_units, check_rate_distortion
 from .mse_vs_bce import check_bernoulli_recon, check_gaussian_recon
 
 __all__ = ["check_beta_vae_loss", "check_cvae", "check_linear_schedule",
-           "check_cyclical_schedule", "check_gaussian_recon", "check_bernoulli_recon"]
+           "check_cyclical_schedule", "check_gaussian_recon", "check_bernoulli_recon",
+           "check_rate_distortion", "check_active_units"]
