@@ -252,10 +252,15 @@ def test_checker_verdict(checker, answer, expect, capsys):
         assert "\n" not in message.strip(), "one-line hint"
 
 
-def test_every_mistake_of_the_table_is_different_from_the_right_answer():
-    """Each wrong answer in the table is wrong on the checker's own inputs (not a typo)."""
-    wrong = [p.values for p in CASES if p.values[2] is not PASS]
-    assert len([w for w in wrong if w[0] == R]) >= 6 and len([w for w in wrong if w[0] == A]) >= 6
+def test_the_table_covers_both_checkers_with_right_and_at_least_six_wrong_answers():
+    verdicts = {}
+    for param in CASES:
+        checker, _, expect = param.values
+        verdicts.setdefault(checker, []).append(expect is PASS)
+    assert sorted(verdicts) == sorted(ls.__all__) == sorted(RECORDED)
+    assert all(v.count(True) >= 4 and v.count(False) >= 6 for v in verdicts.values())
+    assert set(ls.__all__) <= set(checks.__all__)
+    assert all(getattr(checks, name) is getattr(ls, name) for name in ls.__all__)
 
 
 def test_active_unit_cases_tell_every_listed_mistake_from_the_right_count():
