@@ -109,7 +109,12 @@ def main(argv=None) -> int:
     os.environ["COURSE_PROFILE"] = args.profile  # describe() names the profile
     if args.threads:
         os.environ["COURSE_THREADS"] = args.threads
+    import torch
+
     from course_utils import runtime
+
+    if os.environ.get("COURSE_THREADS"):  # describe() then names the kernels' thread count
+        torch.set_num_threads(int(os.environ["COURSE_THREADS"]))
 
     load_before = os.getloadavg()
     if args.from_log:
