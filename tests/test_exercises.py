@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import make_exercises as mx  # noqa: E402
 
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
-NAMES = ["beta_vae", "conditional_vae", "kl_annealing", "mse_vs_bce"]
+NAMES = ["beta_vae", "conditional_vae", "kl_annealing", "latent_size", "mse_vs_bce"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STUB = re.compile(r'^[ \t]*# YOUR CODE HERE\n\s*raise NotImplementedError\(.*\)$', re.M)
 CHECK_CALL = re.compile(r"checks\.(check_\w+)\((\w+)\)")
