@@ -19,11 +19,11 @@ WIDGETS := _ext/vendor/widgets
 WIDGET_PACKAGES := requirejs@2 @jupyter-widgets/html-manager@1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data widgets book test unit check exercises bench strip clean
+.PHONY: help venv data widgets book browser-test test unit check exercises bench strip clean
 
 help:  ## list the targets
 	@echo "make <target>:"
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 14
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 17
 	@echo "Variables: COURSE_PROFILE=standard|full|smoke (book), EX=<exercise> (check), WORKERS=2 (test)."
 
 venv: $(STAMP)  ## create .venv and install everything (done by every target below)
@@ -59,6 +59,10 @@ widgets:  ## fetch the widget scripts the book serves (npm), unless already ther
 book: $(STAMP) data widgets  ## execute the chapters and build the HTML book into _build/html
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open _build/html/index.html"
+
+# Needs Debian's chromium (apt-get install chromium); .ci/run installs it.
+browser-test: $(STAMP)  ## open every page of the built book in headless Chromium (after make book)
+	BOOK_HTML=_build/html $(PYTEST) tests/browser
 
 test: $(STAMP) data  ## every test: units, slow tests, chapter notebooks and solutions (smoke)
 	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax tests chapters solutions
