@@ -1,7 +1,7 @@
 # One entry point for the course; `make` alone lists the targets. Each target does its own
 # set-up: a virtual environment in .venv with everything from requirements.txt (generated from
-# pyproject.toml) and course_utils installed editable, plus, where it can, the offline data
-# package from Debian.
+# pyproject.toml) and course_utils installed editable, plus, where it can, the Debian
+# packages it needs (`make debs`).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -19,7 +19,7 @@ WIDGETS := _ext/vendor/widgets
 WIDGET_PACKAGES := requirejs@2 @jupyter-widgets/html-manager@1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data widgets book browser-test test unit check exercises bench strip clean
+.PHONY: help venv debs widgets book browser-test test unit check exercises bench strip clean
 
 help:  ## list the targets
 	@echo "make <target>:"
@@ -35,16 +35,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --no-deps -e .
 	touch $(STAMP)
 
-# Offline machines cannot download Fashion-MNIST; Debian's package has all 70,000 images.
-# Installed when missing and we may (root, or password-less sudo); otherwise torchvision
-# downloads the data set on first use, as for any connected user.
-data:  ## install Debian's offline Fashion-MNIST when it is missing (needs root or sudo)
-	@if [ -f $(DEBIAN_FASHION) ]; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null; then echo "No apt-get: Fashion-MNIST will be downloaded by torchvision."; exit 0; fi; \
+# Debian packages the course uses, installed when missing and we may (root, or password-less
+# sudo): dataset-fashion-mnist (all 70,000 images, for machines that cannot download; others
+# get Fashion-MNIST from torchvision on first use), chromium (the browser test; nothing is
+# downloaded by playwright) and fonts-noto-cjk (the glossary's Japanese in screenshots).
+debs:  ## install the Debian packages above when missing (needs root or sudo; else skipped)
+	@need=""; [ -f $(DEBIAN_FASHION) ] || need="$$need dataset-fashion-mnist"; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "No apt-get: not installing$$need."; exit 0; fi; \
 	SUDO=""; if [ "$$(id -u)" != 0 ]; then \
 	  if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
-	    echo "Not root: skipping Debian's dataset-fashion-mnist (torchvision downloads it instead)."; exit 0; fi; fi; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dataset-fashion-mnist
+	    echo "Not root: not installing$$need (see README)."; exit 0; fi; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need
 
 # require.js and @jupyter-widgets/html-manager from npm, so saved widgets render offline.
 # Without npm the book still builds; its widget pages then load these scripts from a CDN.
@@ -56,15 +60,14 @@ widgets:  ## fetch the widget scripts the book serves (npm), unless already ther
 	mkdir -p $(WIDGETS) && cp -r $$tmp/jupyter-widgets-html-manager-*/dist/. $(WIDGETS)/ && \
 	cp $$tmp/requirejs-*/require.js $(WIDGETS)/ && rm -rf $$tmp && echo "widget scripts in $(WIDGETS)"
 
-book: $(STAMP) data widgets  ## execute the chapters and build the HTML book into _build/html
+book: $(STAMP) debs widgets  ## execute the chapters and build the HTML book into _build/html
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open _build/html/index.html"
 
-# Needs Debian's chromium (apt-get install chromium); .ci/run installs it.
-browser-test: $(STAMP)  ## open every page of the built book in headless Chromium (after make book)
+browser-test: $(STAMP) debs  ## open every page of the built book in headless Chromium (after make book)
 	BOOK_HTML=_build/html $(PYTEST) tests/browser
 
-test: $(STAMP) data  ## every test: units, slow tests, chapter notebooks and solutions (smoke)
+test: $(STAMP) debs  ## every test: units, slow tests, chapter notebooks and solutions (smoke)
 	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax tests chapters solutions
 
 unit: $(STAMP)  ## the package's unit tests only (no notebooks, no subprocesses): the edit-run loop
@@ -81,7 +84,7 @@ check: $(STAMP)  ## check your answers: make check EX=beta_vae (EX=all: every ex
 exercises: $(STAMP)  ## regenerate exercises/ from the solution masters in solutions/
 	$(PY) tools/make_exercises.py
 
-bench: $(STAMP) data  ## measure the course's data path against a DataLoader loop -> BENCHMARKS.md
+bench: $(STAMP) debs  ## measure the course's data path against a DataLoader loop -> BENCHMARKS.md
 	$(PY) tools/bench.py --dataset both --epochs 10 --update BENCHMARKS.md
 
 strip: $(STAMP)  ## remove outputs from the chapter notebooks before committing
