@@ -76,10 +76,12 @@ def _tiny_book(folder: Path, *, broken: bool) -> Path:
     assert config["execute"]["execute_notebooks"] == "force", "the book must execute notebooks"
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
     # Sphinx extensions that live in the repository (paths relative to the book root).
-    for path in ((config.get("sphinx") or {}).get("local_extensions") or {}).values():
+    # Several extensions may share one folder (e.g. _ext): copy each folder once.
+    for path in set(((config.get("sphinx") or {}).get("local_extensions") or {}).values()):
         source = ROOT / path
         if source.is_dir():
-            shutil.copytree(source, folder / path, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, folder / path, ignore=shutil.ignore_patterns("__pycache__"),
+                            dirs_exist_ok=True)
         else:
             shutil.copy(source, folder / path)
     (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
