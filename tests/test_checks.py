@@ -29,33 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import make_exercises as mx  # noqa: E402
 
-CHECK_CALL = re.compile(r"checks\.(check_\w+)\((\w+)\)")
+CHECK_CALL = mx.CHECK_CALL
 
 
 def solution(name: str):
-    """The answers a solution notebook defines, and the line each of its check cells recorded.
-
-    Runs the notebook's import cells and every cell with a solution block, markers removed
-    (``mx.without_markers``); returns (namespace, {checker name: recorded line}).
-    """
-    nb = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
-    namespace, recorded = {}, {}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        source = mx.without_markers(cell.source)
-        call = CHECK_CALL.search(source)
-        if mx.is_check_cell(cell) and call:
-            recorded[call.group(1)] = "".join(o.text for o in cell.outputs)
-            continue
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:                                 # IPython syntax (the Colab setup)
-            continue
-        imports_only = all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body)
-        if mx.solution_blocks(cell.source) or imports_only:
-            exec(compile(source, f"solutions/{name}.ipynb", "exec"), namespace)
-    return namespace, recorded
+    """(namespace, {checker: recorded line}) of ``solutions/<name>.ipynb`` (the generator's parser)."""
+    return mx.load_solution(ROOT / "solutions" / f"{name}.ipynb")
 
 
 SOLUTIONS = {name: solution(name) for name in

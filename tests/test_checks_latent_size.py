@@ -28,29 +28,12 @@ import make_exercises as mx  # noqa: E402
 
 NAME = "latent_size"
 SOLUTION, EXERCISE = ROOT / "solutions" / f"{NAME}.ipynb", ROOT / "exercises" / f"{NAME}.ipynb"
-CHECK_CALL = re.compile(r"checks\.(check_\w+)\((\w+)\)")
+CHECK_CALL = mx.CHECK_CALL
 
 
 def solution():
     """The answers the solution defines, and the line each of its check cells recorded."""
-    nb = nbformat.read(SOLUTION, as_version=4)
-    namespace, recorded = {}, {}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        source = mx.without_markers(cell.source)
-        call = CHECK_CALL.search(source)
-        if mx.is_check_cell(cell) and call:
-            recorded[call.group(1)] = "".join(o.text for o in cell.outputs)
-            continue
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:                                 # IPython syntax (the Colab setup)
-            continue
-        imports_only = all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body)
-        if mx.solution_blocks(cell.source) or imports_only:
-            exec(compile(source, f"solutions/{NAME}.ipynb", "exec"), namespace)
-    return namespace, recorded
+    return mx.load_solution(SOLUTION)
 
 
 NAMESPACE, RECORDED = solution()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -116,6 +117,40 @@ def is_check_cell(cell) -> bool:
     """A check cell: a code cell whose source contains the ``# NBVAL_CHECK_OUTPUT`` line."""
     return cell.cell_type == "code" and any(
         line.strip() == CHECK_MARKER for line in cell.source.split("\n"))
+
+
+CHECK_CALL = re.compile(r"checks\.(check_\w+)\((\w+)\)")
+
+
+def load_solution(path: Path) -> tuple[dict, dict]:
+    """The answers a solution notebook defines, and the line each of its check cells recorded.
+
+    Runs the notebook's import cells and every cell with a solution block, markers removed
+    (:func:`without_markers`); returns ``(namespace, {checker name: recorded line})``. The
+    tests take their reference answers from here, so they cannot drift from the solutions.
+    """
+    import ast
+
+    path = Path(path).resolve()
+    where = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+    nb = nbformat.read(path, as_version=4)
+    namespace, recorded = {}, {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        source = without_markers(cell.source)
+        call = CHECK_CALL.search(source)
+        if is_check_cell(cell) and call:
+            recorded[call.group(1)] = "".join(o.text for o in cell.outputs)
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:                                 # IPython syntax (the Colab setup)
+            continue
+        imports_only = all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body)
+        if solution_blocks(cell.source) or imports_only:
+            exec(compile(source, where, "exec"), namespace)
+    return namespace, recorded
 
 
 def make_exercise(solution, name: str = "notebook"):
