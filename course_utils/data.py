@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import numbers
 import os
 import zlib
 from dataclasses import dataclass
@@ -156,8 +157,10 @@ def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     if any(t.shape[0] != n for t in tensors):
         raise ValueError(f"all tensors need the same first dimension, got "
                          f"{[tuple(t.shape) for t in tensors]}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1 (examples per batch), got "
+                         f"{batch_size!r}" + (" (convert it: batch_size=int(...))."
+                                              if isinstance(batch_size, float) else "."))
     order = torch.randperm(n, generator=generator).to(tensors[0].device) if shuffle else None
     for start in range(0, n, batch_size):
         if order is None:

@@ -4,6 +4,7 @@ Every test runs offline (conftest sets COURSE_DOWNLOAD=0 and loaders get downloa
 data folders are empty temporary folders unless a test writes files into them.
 """
 import gzip
+import re
 import struct
 import sys
 import types
@@ -151,8 +152,19 @@ def test_batches_raise_on_tensors_of_different_lengths():
 def test_batches_raise_without_tensors_or_with_a_bad_batch_size():
     with pytest.raises(ValueError, match="at least one tensor"):
         next(data.batches(batch_size=4))
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+    with pytest.raises(ValueError, match="batch_size must be a whole number >= 1"):
         next(data.batches(torch.zeros(3), batch_size=0))
+
+
+@pytest.mark.parametrize("bad, hint", [(2.5, "convert it: batch_size=int"), (None, "got None"),
+                                       (True, "got True"), ("8", "got '8'")])
+def test_batches_reject_a_batch_size_that_is_not_a_whole_number(bad, hint):
+    with pytest.raises(ValueError, match=re.escape(hint)):
+        next(data.batches(torch.zeros(3), batch_size=bad))
+
+
+def test_batches_accept_a_numpy_integer_batch_size():
+    assert [len(b[0]) for b in data.batches(torch.zeros(5), batch_size=np.int64(2))] == [2, 2, 1]
 
 
 # --- Split and Dataset ----------------------------------------------------------------------
