@@ -32,15 +32,29 @@ def _section(total=630.0):
 def test_section_states_total_per_notebook_profile_machine_and_load():
     text = _section()
     assert "Total: 630 s (10.5 min)" in text and "COURSE_PROFILE=standard" in text
-    assert "| `chapters/02_elbo.ipynb` | 291.5 | yes |" in text
+    assert "| `chapters/02_elbo.ipynb` | 291.5 | yes |" in text and "Under 5 min" in text
     assert "device: cpu" in text and "before: 1.00 / 0.50 / 0.20" in text
-    assert text.startswith(book_times.START) and text.endswith(book_times.END)
+    start, end = book_times.markers("standard")
+    assert text.startswith(start) and text.endswith(end)
 
 
 def test_section_flags_a_notebook_over_five_minutes():
     times = {"chapters/06_conv_vae.ipynb": 301.0}
     text = book_times.section(400, times, "standard", "m", (0, 0, 0), (0, 0, 0), "c")
     assert "| `chapters/06_conv_vae.ipynb` | 301.0 | NO |" in text
+
+
+def test_smoke_section_holds_each_notebook_to_a_minute():
+    times = {"chapters/07_latent_space.ipynb": 61.0, "chapters/02_elbo.ipynb": 59.0}
+    text = book_times.section(120, times, "smoke", "m", (0, 0, 0), (0, 0, 0), "c")
+    assert "Under 60 s" in text and "(`smoke` profile)" in text
+    assert "| `chapters/07_latent_space.ipynb` | 61.0 | NO |" in text
+    assert "| `chapters/02_elbo.ipynb` | 59.0 | yes |" in text
+
+
+def test_markers_reject_an_unknown_profile():
+    with pytest.raises(ValueError, match="unknown profile 'quick'"):
+        book_times.markers("quick")
 
 
 def test_write_section_appends_once_then_replaces_only_its_own_section(tmp_path):
@@ -50,13 +64,30 @@ def test_write_section_appends_once_then_replaces_only_its_own_section(tmp_path)
     book_times.write_section(bench, _section(480))
     text = bench.read_text()
     assert text.startswith("# Benchmarks\n\nSomeone else's table.\n")
-    assert text.count(book_times.START) == 1 and "Total: 480 s" in text
+    assert text.count(book_times.markers("standard")[0]) == 1 and "Total: 480 s" in text
     assert "Total: 600 s" not in text
+
+
+def test_each_profile_keeps_its_own_section(tmp_path):
+    bench = tmp_path / "BENCHMARKS.md"
+    smoke = book_times.section(90, {"chapters/01_autoencoders.ipynb": 9.5}, "smoke", "m",
+                               (0, 0, 0), (0, 0, 0), "c")
+    book_times.write_section(bench, _section(600))
+    book_times.write_section(bench, smoke)
+    book_times.write_section(bench, _section(480))
+    text = bench.read_text()
+    assert "Total: 90 s" in text and "Total: 480 s" in text and "Total: 600 s" not in text
+    assert text.index(book_times.markers("standard")[0]) < text.index(book_times.markers("smoke")[0])
 
 
 def test_write_section_refuses_a_file_with_one_marker(tmp_path):
     bench = tmp_path / "BENCHMARKS.md"
-    bench.write_text(f"# Benchmarks\n{book_times.START}\nhalf a section\n")
+    bench.write_text(f"# Benchmarks\n{book_times.markers('standard')[0]}\nhalf a section\n")
     with pytest.raises(ValueError, match="only one of"):
         book_times.write_section(bench, _section())
     assert "half a section" in bench.read_text()
+
+
+def test_write_section_refuses_text_that_is_not_a_section(tmp_path):
+    with pytest.raises(ValueError, match="not a book-times section"):
+        book_times.write_section(tmp_path / "BENCHMARKS.md", "| a table |")
