@@ -302,6 +302,30 @@ def test_gaussian_nll_is_finite_where_x_equals_the_mean_at_tiny_sigma():
     assert losses.gaussian_nll(off, x, -100.0)[0].item() == math.inf
 
 
+def test_gaussian_nll_gradient_is_exact_where_x_equals_the_mean_at_tiny_sigma():
+    # d/d mean of 0.5 (x - mean)^2 / sigma^2 is 0 at x == mean; d/d log_sigma of the sum is
+    # one per pixel (the + log_sigma term): no NaN from the overflowing exp(-log_sigma).
+    x = torch.full((2, 1, 2, 2), 0.5)
+    for value in (-89.0, -100.0, -500.0):
+        mean = x.clone().requires_grad_(True)
+        log_sigma = torch.tensor(value, requires_grad=True)
+        losses.gaussian_nll(mean, x, log_sigma).sum().backward()
+        assert torch.equal(mean.grad, torch.zeros_like(x)), value
+        assert log_sigma.grad.item() == x.numel(), (value, log_sigma.grad)
+
+
+def test_gaussian_nll_gradient_matches_the_formula_at_an_ordinary_sigma():
+    torch.manual_seed(0)
+    x = torch.rand(3, 4)
+    mean = torch.rand(3, 4, requires_grad=True)
+    log_sigma = torch.tensor(-0.7, requires_grad=True)
+    losses.gaussian_nll(mean, x, log_sigma).sum().backward()
+    var = math.exp(-1.4)
+    assert torch.allclose(mean.grad, -(x - mean.detach()) / var, rtol=1e-5)
+    want = x.numel() - ((x - mean.detach()) ** 2).sum().item() / var
+    assert abs(log_sigma.grad.item() - want) < 1e-4 * (abs(want) + 1)
+
+
 def test_gaussian_nll_reads_a_batch_shaped_log_sigma_as_one_sigma_per_example():
     torch.manual_seed(0)
     mean, x = torch.rand(28, 1, 28, 28), torch.rand(28, 1, 28, 28)
