@@ -53,7 +53,7 @@ def _first_code_cell(nb):
 
 def test_cell_timeout_leaves_room_for_a_busy_machine():
     # The per-cell limit must not be what fails `make book` on a loaded machine: chapter 10's
-    # training cell takes about 200 s on 2 idle cores and ran up to 12x slower under load.
+    # training cell takes about 200 s on 2 idle cores, and loaded cells ran up to 12x slower.
     timeout = _config()["execute"]["timeout"]
     assert timeout == -1 or timeout >= 3600, \
         f"execute.timeout is {timeout} s in _config.yml; a loaded machine needs >= 3600 (or -1)"

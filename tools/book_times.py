@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXECUTED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executed notebook in "
+                      r"(?P<seconds>[0-9.]+) seconds", re.MULTILINE)
 # The course's targets per notebook on 2 idle cores (COURSE_PLAN): seconds, by profile.
 TARGET_S = {"smoke": 60, "standard": 300, "full": 300}
 
@@ -42,8 +44,7 @@ def markers(profile: str) -> tuple[str, str]:
 
 def _duration(seconds: float) -> str:
     return f"{seconds / 60:g} min" if seconds >= 120 else f"{seconds:g} s"
-EXECUTED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executed notebook in "
-                      r"(?P<seconds>[0-9.]+) seconds", re.MULTILINE)
+
 
 
 def notebook_times(log: str) -> dict[str, float]:
