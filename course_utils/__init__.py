@@ -3,6 +3,7 @@
 One module per concern, each importing only the ones listed before it:
 
 * ``runtime`` -- device, seeding, run profile (``budget``), a description of the machine.
+* ``book`` -- ``glue``: a run's numbers for the prose of the book (myst-nb glue).
 * ``data`` -- MNIST / Fashion-MNIST as tensors (``Split``, ``Dataset``), a fast batch iterator.
 * ``faces`` -- CelebA (with its attributes) and the LFW stand-in as tensors; re-exported by
   ``data`` (``data.load_celeba``, ``data.load_lfw_faces``).
@@ -14,10 +15,11 @@ One module per concern, each importing only the ones listed before it:
 * ``widgets`` -- ipywidgets latent explorers for a live notebook.
 * ``checks`` -- the exercises' answer checkers (a package: harness + one module per exercise).
 
-Only ``runtime``'s helpers are re-exported here; import the others as modules
+Only ``runtime``'s helpers and ``glue`` are re-exported here; import the others as modules
 (``from course_utils import losses, models``).
 """
 from .runtime import budget, describe, get_device, print_setup, profile, seed_everything
+from .book import glue
 
-__all__ = ["budget", "describe", "get_device", "print_setup", "profile", "seed_everything"]
+__all__ = ["budget", "describe", "get_device", "glue", "print_setup", "profile", "seed_everything"]
 __version__ = "0.1.0"
