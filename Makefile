@@ -19,7 +19,7 @@ WIDGETS := _ext/vendor/widgets
 WIDGET_PACKAGES := requirejs@2 @jupyter-widgets/html-manager@1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv debs widgets book browser-test test unit check exercises bench strip clean
+.PHONY: help venv debs widgets book lab lab-setup browser-test test unit check exercises bench strip clean
 
 help:  ## list the targets
 	@echo "make <target>:"
@@ -63,6 +63,16 @@ widgets:  ## fetch the widget scripts the book serves (npm), unless already ther
 book: $(STAMP) debs widgets  ## execute the chapters and build the HTML book into _build/html
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open _build/html/index.html"
+
+# JupyterLab is in requirements.txt (extra [lab]) with the ipywidgets extension; the course's
+# kernel is registered for the user, so other front ends (VS Code, a system Jupyter) find it.
+LAB_KERNEL := vae-course
+lab-setup: $(STAMP) debs  ## install JupyterLab + widgets, register the kernel, check both (no server)
+	$(PY) -m ipykernel install --user --name $(LAB_KERNEL) --display-name "Python (VAE course)"
+	$(PY) tools/check_lab.py --kernel $(LAB_KERNEL)
+
+lab: lab-setup  ## open JupyterLab on the course: run the chapters and exercises yourself
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $$([ "$$(id -u)" = 0 ] && echo --allow-root) chapters/01_autoencoders.ipynb
 
 browser-test: $(STAMP) debs  ## open every page of the built book in headless Chromium (after make book)
 	BOOK_HTML=_build/html $(PYTEST) tests/browser
