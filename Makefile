@@ -19,12 +19,12 @@ WIDGETS := _ext/vendor/widgets
 WIDGET_PACKAGES := requirejs@2 @jupyter-widgets/html-manager@1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv debs widgets book lab lab-setup browser-test test unit check exercises bench strip clean
+.PHONY: help venv debs widgets book lab lab-setup browser-test test unit check grade exercises bench strip clean
 
 help:  ## list the targets
 	@echo "make <target>:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 17
-	@echo "Variables: COURSE_PROFILE=standard|full|smoke (book), EX=<exercise> (check), WORKERS=2 (test)."
+	@echo "Variables: COURSE_PROFILE=standard|full|smoke (book), EX=<exercise> (check), WORKERS=2 (test, grade), SUBMISSIONS=<folder> (grade)."
 
 venv: $(STAMP)  ## create .venv and install everything (done by every target below)
 
@@ -90,6 +90,14 @@ check: $(STAMP)  ## check your answers: make check EX=beta_vae (EX=all: every ex
 	  echo "No exercise '$(EX)'. Choose one of: $(basename $(notdir $(wildcard exercises/*.ipynb))) (or EX=all)."; \
 	  exit 2; fi
 	$(PYTEST) --nbval-lax $(if $(filter-out all,$(EX)),exercises/$(EX).ipynb,exercises)
+
+# The instructor's command: every learner's exercise notebooks through the same checks, each
+# in its own kernel process (offline, time-limited, solutions not on its path); see tools/grade.py.
+GRADES ?= grades
+grade: $(STAMP)  ## grade a class: make grade SUBMISSIONS=<folder> [GRADES=grades TIMEOUT=s REGRADE=1]
+	@if [ -z "$(SUBMISSIONS)" ]; then echo "Give the folder: make grade SUBMISSIONS=<folder> (see tools/grade.py)"; exit 2; fi
+	$(PY) tools/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" --workers $(WORKERS) \
+	  $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(REGRADE),--regrade) $(if $(COURSE_PROFILE),--profile $(COURSE_PROFILE))
 
 exercises: $(STAMP)  ## regenerate exercises/ from the solution masters in solutions/
 	$(PY) tools/make_exercises.py
