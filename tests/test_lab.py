@@ -45,6 +45,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _accept_kernel_dialog(page, seconds: float = 5.0):
+    """JupyterLab sometimes asks which kernel to start: answer with the notebook's python3."""
+    dialog = page.locator(".jp-Dialog")
+    try:
+        dialog.wait_for(timeout=seconds * 1000)
+    except Exception:
+        return
+    select = dialog.locator("select")
+    if select.count():
+        options = select.locator("option").evaluate_all("os => os.map(o => o.value)")
+        wanted = [o for o in options if "python3" in o]
+        if wanted:
+            select.select_option(wanted[0])
+    dialog.locator(".jp-mod-accept").click()
+    dialog.wait_for(state="detached", timeout=30_000)
+
+
 def test_jupyterlab_runs_the_explorer_and_progress_bar_live(tmp_path):
     """A real JupyterLab in headless Chromium: the explorer's slider redraws its image."""
     import os
@@ -88,6 +105,7 @@ def test_jupyterlab_runs_the_explorer_and_progress_bar_live(tmp_path):
             # Wait until the kernel is idle, then run the first cell.
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                    timeout=120_000)
+            _accept_kernel_dialog(page)
             page.click(".jp-Cell .jp-InputArea-editor")
             page.keyboard.press("Shift+Enter")
             image = page.locator(".widget-image").first
