@@ -1,0 +1,11 @@
+"""reduction='sum': one scalar for the whole batch."""
+EXPECT = "fail"
+MISTAKE = "reduction: summed over the batch"
+
+import torch
+import torch.nn.functional as F
+
+
+def bernoulli_recon(logits, x):
+    """-log Bernoulli(x | sigmoid(logits)) per image, nats. (batch, 1, 28, 28) -> (batch,)."""
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum")

@@ -1,0 +1,14 @@
+"""Subtracts log(sigma) instead of adding it."""
+EXPECT = "fail"
+MISTAKE = "Gaussian: sign of log sigma"
+
+import math
+
+import torch
+
+
+def gaussian_recon(mean, x, log_sigma):
+    """-log N(x | mean, sigma^2 I) per image, nats, including the constant. Returns (batch,)."""
+    log_sigma = torch.as_tensor(log_sigma, dtype=mean.dtype, device=mean.device)
+    per_pixel = 0.5 * ((x - mean) * torch.exp(-log_sigma)) ** 2 - log_sigma + 0.5 * math.log(2 * math.pi)
+    return per_pixel.flatten(1).sum(1)
