@@ -285,6 +285,10 @@ def test_stub_model_makes_sigma_variance_and_logvar_distinguishable():
     assert bool((sigma < 0.75).all()) and bool((sigma > 0.25).all())
     assert bool(((sigma - sigma ** 2).abs() > 0.18).all())     # sigma vs the variance
     assert bool(((sigma - logvar.abs()).abs() > 0.1).all())    # sigma vs |logvar|
+    # sigma spreads within every latent dimension, so that one sigma shared by the batch
+    # (or per dimension) makes eps too wide where sigma is small and too narrow where large
+    spread = sigma.quantile(0.9, dim=0) - sigma.quantile(0.1, dim=0)
+    assert bool((spread > 0.25).all()), spread
 
 
 def test_a_right_rate_distortion_passes_whatever_the_callers_seed(capsys):
