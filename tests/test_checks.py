@@ -155,6 +155,18 @@ case(B, "torch.distributions.Bernoulli validating grey levels", beta_loss(
     "outside a Bernoulli's support {0, 1}")
 case(B, "float32 answer with beta ignored", lambda l, x, m, v, b=1.0: beta_vae_loss(
     l.float(), x.float(), m.float(), v.float(), 1.0), "beta is ignored")
+# issue 19: gradients, a KL already weighted by beta, float32 overflow
+case(B, "kl already multiplied by beta", lambda l, x, m, v, b=1.0: {
+    "loss": BCE_SUM(l, x) + b * _kl(m, v).sum(1), "recon": BCE_SUM(l, x),
+    "kl": b * _kl(m, v).sum(1)}, "already multiplied by beta")
+case(B, "loss through .item()", lambda l, x, m, v, b=1.0: {
+    k: torch.tensor([float(e) for e in t], dtype=l.dtype) for k, t in beta_vae_loss(
+        l, x, m, v, b).items()}, "no gradient flows back")
+case(B, "logvar detached", beta_loss(BCE_SUM, lambda m, v: _kl(m, v.detach()).sum(1)),
+     "no gradient reaches `logvar`")
+case(B, "log1p(exp(l)): inf in float32 at l = 100", beta_loss(
+    lambda l, x: -(x * l - torch.log1p(torch.exp(l))).flatten(1).sum(1)),
+    "overflows for float32 logits of ±100")
 
 
 # ---------------------------------------------------------------- conditional VAE
@@ -192,6 +204,17 @@ class FlatLogits(CVAE):
 class MixesExamples(CVAE):
     def decode(self, z, y):
         return super().decode(z, y[:1].expand_as(y))
+
+
+class FlattensAcrossTheBatch(CVAE):
+    def encode(self, x, y):
+        h = self.body(torch.cat([x.reshape(784, -1).T, self.one_hot(y, x)], dim=1))
+        return self.to_mu(h), self.to_logvar(h)
+
+
+class ReshapesLogitsAcrossTheBatch(CVAE):
+    def decode(self, z, y):
+        return self.decoder(torch.cat([z, self.one_hot(y, z)], dim=1)).T.reshape(-1, 1, 28, 28)
 
 
 class NaNLogits(CVAE):
@@ -316,7 +339,6 @@ C = "check_cvae"
 case(C, "reference (the solution)", CVAE)
 case(C, "torch.distributions rsample", sampler(
     lambda m, v: torch.distributions.Normal(m, _sd(v)).rsample()))
-case(C, "torch.normal", sampler(lambda m, v: torch.normal(m, _sd(v))))
 case(C, "sqrt(exp(logvar)) and randn(shape)", sampler(
     lambda m, v: m + torch.sqrt(v.exp()) * torch.randn(m.shape)))
 case(C, "another random stream (discards a draw)", sampler(
@@ -338,7 +360,7 @@ case(C, "z = mu + eps", sampler(lambda m, v: m + torch.randn_like(m)), "noise is
 case(C, "z = mu + exp(logvar) * eps", sampler(lambda m, v: m + v.exp() * torch.randn_like(m)),
      "sigma^2, the variance")
 case(C, "z = mu + logvar * eps", sampler(lambda m, v: m + v * torch.randn_like(m)),
-     "wrong spread")
+     "scaled by logvar itself")
 case(C, "z = mu + 1.1 sigma eps", sampler(lambda m, v: m + 1.1 * _sd(v) * torch.randn_like(m)),
      "wrong spread")
 case(C, "z = mu + 0.1 + sigma eps", sampler(lambda m, v: m + 0.1 + _sd(v) * torch.randn_like(m)),
@@ -373,17 +395,33 @@ case(C, "logvar head returns sigma = exp(...)", head(torch.exp, "logvar"),
 case(C, "one-hot codes relabelled consistently (y + 1) % 10", RelabelledOneHot)
 case(C, "forward bypasses self.decode", InlineForwardSkipsDecode,
      "self.decode(z, y)")
+# issue 19: gradients through the sample, and examples kept apart
+case(C, "torch.normal (right values, zero gradient)", sampler(lambda m, v: torch.normal(m, _sd(v))),
+     "no gradient reaches mu or logvar through the sample")
+case(C, "Normal(...).sample()", sampler(
+    lambda m, v: torch.distributions.Normal(m, _sd(v)).sample()), "the sample z carries no gradient")
+case(C, "mu detached in the sample", sampler(lambda m, v: m.detach() + _sd(v) * torch.randn_like(m)),
+     "mu is detached in the sample")
+case(C, "logvar clamped to [-10, 10] in the sample", sampler(
+    lambda m, v: m + _sd(v.clamp(-10, 10)) * torch.randn_like(m)), "clamps logvar")
+case(C, "images flattened as x.reshape(784, -1).T", FlattensAcrossTheBatch,
+     "the encoder mixes images across the batch")
+case(C, "logits reshaped through .T", ReshapesLogitsAcrossTheBatch,
+     "the decoder mixes examples across the batch")
 
 
 # ---------------------------------------------------------------- schedules
 
 L, Y = "check_linear_schedule", "check_cyclical_schedule"
 case(L, "reference (the solution)", linear_schedule)
+case(L, "numpy float64 (a float)", lambda s, w: np.float64(linear_schedule(s, w)))
+case(L, "min(1, ...): the int 1 after the ramp", lambda s, w: 1 if w == 0 else min(1, s / w))
+# issue 19: the task asks for a plain Python float; tensors and NumPy arrays are refused
 case(L, "torch float32 tensor", lambda s, w: torch.tensor(linear_schedule(s, w),
-                                                          dtype=torch.float32))
-case(L, "numpy float32", lambda s, w: np.float32(linear_schedule(s, w)))
+                                                          dtype=torch.float32), "0-d tensor")
+case(L, "numpy float32", lambda s, w: np.float32(linear_schedule(s, w)), "NumPy float32 scalar")
 case(L, "clamp of a float32 tensor", lambda s, w: 1.0 if w == 0 else
-     torch.clamp(torch.tensor(s / w, dtype=torch.float32), max=1.0))
+     torch.clamp(torch.tensor(s / w, dtype=torch.float32), max=1.0), "0-d tensor")
 case(L, "stub", stub, "implement `linear_schedule` first")
 case(L, "off by one", lambda s, w: 1.0 if w == 0 else min(1.0, (s + 1) / w), "off by one")
 case(L, "integer division", lambda s, w: 1.0 if w == 0 else min(1.0, s // w), "integer division")
@@ -394,11 +432,16 @@ case(L, "divides by warmup + 1", lambda s, w: 1.0 if w == 0 else min(1.0, s / (w
      "divide by warmup_steps itself")
 case(L, "returns a list", lambda s, w: [s / max(w, 1)], "must return a number")
 case(L, "returns a bool", lambda s, w: s >= w, "must return a number")
-case(L, "float32, slope 0.1% too steep: the digits show it", lambda s, w: 1.0 if w == 0 else
-     np.float32(min(1.0, 1.001 * s / w)), "got 0.5005, expected 0.5")
+case(L, "slope 0.1% too steep: the digits show it", lambda s, w: 1.0 if w == 0 else
+     min(1.0, 1.001 * s / w), "got 0.1001, expected 0.1")
+case(L, "a floor at 0.1 (not an off-by-one)", lambda s, w: 1.0 if w == 0 else
+     max(0.1, min(1.0, s / w)), "the weight has a floor")
+case(L, "a 0-d NumPy array", lambda s, w: np.array(linear_schedule(s, w)), "NumPy array")
+case(L, "a one-element NumPy array", lambda s, w: np.array([linear_schedule(s, w)]), "NumPy array")
 case(Y, "reference (the solution)", cyclical_schedule)
-case(Y, "float32 tensor", lambda s, c, r=0.5: torch.tensor(cyclical_schedule(s, c, r)))
 case(Y, "numpy float64", lambda s, c, r=0.5: np.float64(cyclical_schedule(s, c, r)))
+case(Y, "float32 tensor", lambda s, c, r=0.5: torch.tensor(cyclical_schedule(s, c, r)),
+     "0-d tensor")
 case(Y, "stub", stub, "implement `cyclical_schedule` first")
 case(Y, "never restarts", lambda s, c, r=0.5: min(1.0, s / (r * c)), "never restarts")
 case(Y, "off by one", lambda s, c, r=0.5: min(1.0, (s % c + 1) / (r * c)), "off by one")
@@ -406,6 +449,12 @@ case(Y, "ratio ignored", lambda s, c, r=0.5: min(1.0, (s % c) / (0.5 * c)), "rat
 case(Y, "ramp over whole cycle", lambda s, c, r=0.5: (s % c) / c, "ramp takes the whole cycle")
 case(Y, "not capped", lambda s, c, r=0.5: (s % c) / (r * c), "cap it with min(1.0")
 case(Y, "NaN", lambda s, c, r=0.5: float("nan"), "finite number")
+case(Y, "period hard-coded to 8", lambda s, c, r=0.5: min(1.0, (s % 8) / (r * c)),
+     "repeats every 8 steps")
+case(Y, "stops after 4 cycles", lambda s, c, r=0.5: 1.0 if s >= 4 * c else cyclical_schedule(s, c, r),
+     "stops cycling after 4 cycles")
+case(Y, "a one-element NumPy array", lambda s, c, r=0.5: np.array([cyclical_schedule(s, c, r)]),
+     "NumPy array of shape (1,)")
 
 
 # ---------------------------------------------------------------- reconstruction terms
@@ -470,7 +519,9 @@ case(G, "sigma hard-coded", lambda m, x, s: _gauss_pp(m, x, -1.2).flatten(1).sum
 case(G, "float(log_sigma)", lambda m, x, s: _gauss_pp(m, x, float(s.mean()) if torch.is_tensor(s)
                                                       else s).flatten(1).sum(1), "broadcast")
 case(G, "gradient cut", lambda m, x, s: _gauss_pp(m, x, s.detach() if torch.is_tensor(s) else s)
-     .flatten(1).sum(1), "no gradient reaches log_sigma")
+     .flatten(1).sum(1), "no gradient reaches `log_sigma`")
+case(G, "mean detached", lambda m, x, s: _gauss_pp(m.detach(), x, s).flatten(1).sum(1),
+     "no gradient flows back from gaussian_recon(...) to `mean`")
 # issue 8: a right value computed by modifying the caller's tensors
 case(G, "x -= mean in place", _gauss_subtracts_in_place, "changed its argument `x` in place")
 case(G, "mean used as a buffer", _gauss_squares_mean_in_place,
@@ -510,7 +561,9 @@ case(N, "clamped probabilities", lambda l, x: F.binary_cross_entropy(
 case(N, "targets swapped", lambda l, x: BCE_SUM(l, 1 - x), "swaps x and 1 - x")
 case(N, "batch summed", lambda l, x: _bce(l, x).sum(), "single number")
 case(N, "not summed", lambda l, x: _bce(l, x), "expected (3,)")
-case(N, "gradient cut", lambda l, x: BCE_SUM(l.detach(), x), "no gradient reaches the logits")
+case(N, "gradient cut", lambda l, x: BCE_SUM(l.detach(), x), "no gradient flows back")
+case(N, "log1p(exp(l)): inf in float32 at l = 100", lambda l, x: -(x * l - torch.log1p(torch.exp(l)))
+     .flatten(1).sum(1), "overflows for float32 logits of ±100")
 case(N, "float64 result for float32 inputs", lambda l, x: BCE_SUM(l.double(), x.double()),
      "returns torch.float64 for float32")
 case(N, "torch.distributions.Bernoulli validating grey levels", lambda l, x: -torch.distributions

@@ -83,8 +83,11 @@ def _distributions(model, x):
 
 def _forward_and_course_losses(model, x):
     logits, mu, logvar = model(x)                 # GaussianVAE.forward samples z itself
-    return (losses.gaussian_kl(mu, logvar).mean().item(),
-            losses.bernoulli_nll(logits, x).mean().item())
+    return losses.gaussian_kl(mu, logvar).mean(), losses.bernoulli_nll(logits, x).mean()
+
+
+def _python_floats(model, x):
+    return tuple(v.item() for v in rate_distortion(model, x))
 
 
 def _monte_carlo_kl(mu, logvar, z):
@@ -126,13 +129,23 @@ def _clamps_x_in_place(model, x):
 R = "check_rate_distortion"
 case(R, "reference (the solution)", rate_distortion)
 case(R, "torch.distributions: rsample, kl_divergence, Bernoulli", _distributions)
-case(R, "model(x) and the course's losses, Python floats", _forward_and_course_losses)
+case(R, "model(x) and the course's losses", _forward_and_course_losses)
 case(R, "model.reparameterize", _reparameterize_method)
-case(R, "Monte-Carlo KL at the sampled z", rd(kl=_monte_carlo_kl))
 case(R, "softplus form of the cross-entropy", rd(
     recon=lambda l, x: (F.softplus(l) - x * l).sum(dim=(1, 2, 3))))
-case(R, "NumPy numbers", _numpy_numbers)
 case(R, "float32 numbers", _float32)
+# issue 19: a Monte-Carlo rate, numbers without gradients, a sigma shared by the batch
+case(R, "Monte-Carlo KL at the sampled z", rd(kl=_monte_carlo_kl), "one-sample Monte-Carlo")
+case(R, "Python floats (.item())", _python_floats, "rate carries no gradient")
+case(R, "NumPy numbers", _numpy_numbers, "rate carries no gradient")
+case(R, "one sigma for the batch", rd(
+    z_of=lambda mu, lv: mu + torch.exp(0.5 * lv).mean() * torch.randn_like(mu)),
+    "one sigma shared by the batch")
+case(R, "z detached", rd(z_of=lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu))
+                         .detach()), "no gradient reaches the encoder through the sampled z")
+case(R, "log1p(exp(l)): inf in float32 at l = 100", rd(
+    recon=lambda l, x: -(x * l - torch.log1p(torch.exp(l))).flatten(1).sum(1)),
+    "distortion overflows for float32 logits")
 case(R, "stub", stub, "implement `rate_distortion` first")
 case(R, "z = mu (no sampling)", rd(z_of=lambda mu, lv: mu), "computed at z = mu")
 case(R, "distortion: mean over pixels", rd(recon=lambda l, x: _bce(l, x) / 6),
@@ -179,7 +192,7 @@ def _numpy_count(mu, threshold=0.01):
 
 
 def _explicit_formula(mu, threshold=0.01):
-    return ((mu - mu.mean(dim=0)) ** 2).mean(dim=0).gt(threshold).sum()
+    return int(((mu - mu.mean(dim=0)) ** 2).mean(dim=0).gt(threshold).sum())
 
 
 def _course_metric(mu, threshold=0.01):
@@ -189,7 +202,9 @@ def _course_metric(mu, threshold=0.01):
 A = "check_active_units"
 case(A, "reference (the solution)", count_active_units)
 case(A, "NumPy, population variance", _numpy_count)
-case(A, "explicit formula, a 0-dim tensor", _explicit_formula)
+case(A, "explicit formula, int() of the sum", _explicit_formula)
+case(A, "a 0-dim tensor, not an int", lambda mu, threshold=0.01: ((mu - mu.mean(dim=0)) ** 2)
+     .mean(dim=0).gt(threshold).sum(), "0-d tensor")
 case(A, "torch.var(correction=0)",
      lambda mu, threshold=0.01: int((torch.var(mu, dim=0, correction=0) > threshold).sum()))
 case(A, "the course's metric", _course_metric)
@@ -215,6 +230,9 @@ case(A, "the mask, not the count",
 case(A, "the fraction of active units",
      lambda mu, threshold=0.01: float((mu.var(0, unbiased=False) > threshold).float().mean()),
      "whole number")
+case(A, "variance per mini-batch of 64, averaged",
+     lambda mu, threshold=0.01: int((torch.stack([b.var(0, unbiased=False) for b in mu.split(64)])
+                                     .mean(0) > threshold).sum()), "within mini-batches")
 case(A, "no default threshold",
      lambda mu, threshold: int((mu.var(0, unbiased=False) > threshold).sum()),
      "default threshold=0.01")
@@ -254,7 +272,7 @@ def test_active_unit_cases_tell_every_listed_mistake_from_the_right_count():
 
 
 def test_the_strict_threshold_case_is_exact_in_floating_point():
-    _, mu, threshold = ls._CASES[-1]
+    (_, mu, threshold), = [c for c in ls._CASES if c[0] == "strictly above the threshold"]
     assert float(ls._variance(mu)[0]) == threshold == 2.0 ** -6
 
 
@@ -267,6 +285,10 @@ def test_stub_model_makes_sigma_variance_and_logvar_distinguishable():
     assert bool((sigma < 0.75).all()) and bool((sigma > 0.25).all())
     assert bool(((sigma - sigma ** 2).abs() > 0.18).all())     # sigma vs the variance
     assert bool(((sigma - logvar.abs()).abs() > 0.1).all())    # sigma vs |logvar|
+    # sigma spreads within every latent dimension, so that one sigma shared by the batch
+    # (or per dimension) makes eps too wide where sigma is small and too narrow where large
+    spread = sigma.quantile(0.9, dim=0) - sigma.quantile(0.1, dim=0)
+    assert bool((spread > 0.25).all()), spread
 
 
 def test_a_right_rate_distortion_passes_whatever_the_callers_seed(capsys):
@@ -285,8 +307,8 @@ def test_the_checker_leaves_the_callers_random_state_alone():
 
 
 def test_recorded_lines_are_the_checkers_lines():
-    assert RECORDED == {R: "rate and distortion: 5/5 checks passed\n",
-                        A: "active units: 7/7 checks passed\n"}
+    assert RECORDED == {R: "rate and distortion: 7/7 checks passed\n",
+                        A: "active units: 8/8 checks passed\n"}
 
 
 # ---------------------------------------------------------------- the exercise notebook

@@ -11,9 +11,19 @@ Each ``check_*`` function takes the learner's function (or class), runs it on sm
 whose right answer is known in closed form or from an independent reference
 (``torch.distributions``, hand-computed values), and then either
 
-* prints one line, e.g. ``β-VAE loss: 6/6 checks passed``, or
+* prints one line, e.g. ``β-VAE loss: 7/7 checks passed``, or
 * raises ``AssertionError`` with a one-line hint naming the likely mistake (mean instead
   of sum, β on the wrong term, KL sign flipped, label ignored, schedule off by one...).
+
+Each checker tests properties, not one listed answer: a loss or a model must pass autograd's
+gradient to every input and weight that should get one, equal to the reference's (a value
+computed through ``.item()``, ``.detach()`` or NumPy is right and trains nothing); a model
+keeps the examples of a batch apart (changing one changes only its own row); a Bernoulli
+term stays exact at logits of ±100 in float32, where ``exp`` overflows; a schedule is a
+plain Python number for every length and step count. A hint names a mistake only when
+that mistake reproduces the learner's answer (every weight of a schedule, the value of a
+term), so that a floor is not called an off-by-one. ``tests/test_checker_answers.py`` holds
+the learners' answers (``tests/checker_answers``) and the hint each must get.
 
 A stub that still raises ``NotImplementedError`` gives an ``AssertionError`` that says
 which function to implement. Every call of the learner's code also checks that it left its

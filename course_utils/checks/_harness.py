@@ -18,7 +18,8 @@ from ..losses import LOG_2PI
 __all__ = ["F64", "LOG_2PI", "Checker", "answer_rtol", "as_float64", "close", "compare",
            "diagnose", "as_tensor", "per_example", "number", "keeps_float32", "bce_reference",
            "kl_reference", "bernoulli_mistakes", "LARGE_LOGITS", "LARGE_TARGETS",
-           "require_exact_for_large_logits"]
+           "require_exact_for_large_logits", "require_stable_in_float32", "require_gradients",
+           "require_graph", "NO_GRAPH"]
 
 F64 = torch.float64
 
@@ -81,8 +82,9 @@ class Checker:
     ``"<title>: <n>/<n> checks passed"``. :meth:`call` runs learner code.
     """
 
-    def __init__(self, title: str, answer: str):
+    def __init__(self, title: str, answer: str, errors=()):
         self.title, self.answer, self.steps = title, answer, []
+        self.errors = list(errors)   # (clue, hint): this exercise's own library-error hints
 
     @contextlib.contextmanager
     def step(self, what: str):
@@ -120,7 +122,8 @@ class Checker:
         except AssertionError:
             raise
         except Exception as err:  # the learner's bug: keep their traceback chained
-            known = [f" ({hint})" for clue, hint in _LIBRARY_ERRORS if clue in str(err)]
+            known = [f" ({hint})" for clue, hint in self.errors + _LIBRARY_ERRORS
+                     if clue in str(err)]
             text = " ".join(str(err).split())                  # one line, at most 300 chars
             text = text if len(text) <= 300 else text[:297] + "..."
             raise AssertionError(f"{self.title}: calling `{name}` raised "
@@ -138,6 +141,12 @@ _LIBRARY_ERRORS = [
     ("support (Boolean())", "pixels are grey levels in [0, 1], outside a Bernoulli's support "
                             "{0, 1}, which torch.distributions checks: use "
                             "F.binary_cross_entropy_with_logits, or pass validate_args=False"),
+    ("only one element tensors can be converted to Python scalars",
+     "float() or .item() of a tensor with several values: keep it a tensor, torch operations "
+     "broadcast it"),
+    ("must match except in dimension 0",
+     "torch.cat joins along dim=0, the batch, unless told otherwise: join features with "
+     "torch.cat([...], dim=1)"),
 ]
 
 
@@ -184,6 +193,9 @@ def diagnose(c: Checker, got, want, what: str, *, summed_over: str, n: int,
 def as_tensor(c: Checker, value, what: str) -> torch.Tensor:
     """``value`` itself if it is a tensor, else a hint naming ``what`` and its type."""
     __tracebackhide__ = True
+    if isinstance(value, np.ndarray):
+        c.fail(f"{what} must be a torch.Tensor, got a NumPy array: NumPy has no autograd, so "
+               "a loss computed in NumPy trains nothing; compute it with torch operations.")
     if not isinstance(value, torch.Tensor):
         c.fail(f"{what} must be a torch.Tensor, got {type(value).__name__}.")
     return value
@@ -250,7 +262,18 @@ def bernoulli_mistakes(logits, x, what):
              f"{what} applies the sigmoid twice: the decoder output is logits already."),
             (bce_reference(logits, 1 - x),
              f"{what} swaps x and 1 - x: x * log(p) + (1 - x) * log(1 - p) with "
-             "p = sigmoid(logits).")]
+             "p = sigmoid(logits)."),
+            (bce_reference(x, logits),
+             f"{what} passes the arguments in the wrong order: "
+             "F.binary_cross_entropy_with_logits(logits, x) takes the logits first, then the "
+             "target x.")]
+
+
+def require_graph(c: Checker, got, what: str, inputs: str) -> None:
+    """``got``, computed from ``inputs`` (their names) that require grad, carries a gradient."""
+    __tracebackhide__ = True
+    if isinstance(got, torch.Tensor) and not got.requires_grad:
+        c.fail(f"no gradient flows back from {what} to {inputs}: {NO_GRAPH}.")
 
 
 # Large logits, where log(sigmoid(.)) rounds to log(0) or loses its digits: the answer must be
@@ -272,3 +295,83 @@ def require_exact_for_large_logits(c: Checker, got, what: str):
         c.fail(f"{what} is inexact for {where}: {compare(got, want)} nats; probabilities lose "
                "these digits (and clamping them changes the value). Compute from the logits: "
                "F.binary_cross_entropy_with_logits or F.logsigmoid.")
+
+
+# The logits of ``require_stable_in_float32``: |logit| = 100, where exp(logit) overflows in
+# float32 (its largest value is about 3.4e38 = exp(88.7)), so log1p(exp(l)) becomes inf.
+FLOAT32_LOGITS = torch.tensor([[100.0, -100.0, 100.0, -100.0, 60.0, -95.0]])
+FLOAT32_TARGETS = torch.tensor([[0.0, 1.0, 1.0, 0.0, 0.5, 0.25]])
+
+
+def require_stable_in_float32(c: Checker, term, what: str):
+    """``term(logits, x)`` (shape (1, 1, 2, 3), float32, logits of ±100): finite, exact, with
+    the gradient ``sigmoid(logits) - x``. ``term`` returns the learner's Bernoulli term."""
+    __tracebackhide__ = True
+    logits = FLOAT32_LOGITS.view(1, 1, 2, 3).clone().requires_grad_(True)
+    x = FLOAT32_TARGETS.view(1, 1, 2, 3)
+    with torch.enable_grad():
+        got = as_tensor(c, term(logits.clone(), x.clone()), what)   # a clone: in-place ops allowed
+    want = bce_reference(FLOAT32_LOGITS.to(F64), FLOAT32_TARGETS.to(F64))
+    where = "float32 logits of ±100"
+    softplus = ("write log(1 + exp(l)) as F.softplus(l), or use "
+                "F.binary_cross_entropy_with_logits(logits, x, reduction='none')")
+    if not bool(torch.isfinite(got.detach()).all()):
+        c.fail(f"{what} overflows for {where}: exp(100) is inf in float32, so "
+               f"log1p(exp(l)) or log(1 + exp(l)) is inf; {softplus}.")
+    if not close(got, want.view(got.shape) if got.numel() == want.numel() else want):
+        c.fail(f"{what} is inexact for {where} ({compare(got, want)}); {softplus}.")
+    if not got.requires_grad:
+        return                                      # the gradient step says what is wrong
+    (grad,) = torch.autograd.grad(got.sum(), logits, allow_unused=True)
+    if grad is None:
+        return
+    if not bool(torch.isfinite(grad).all()):
+        c.fail(f"the gradient of {what} is NaN or inf for {where}, although the value is "
+               "finite: a torch.where (or mask) whose unused branch overflows (exp(100) = inf) "
+               f"still poisons the gradient; {softplus}.")
+    if not close(grad, torch.sigmoid(logits.detach()) - x):
+        c.fail(f"the gradient of {what} for {where} is not sigmoid(logits) - x "
+               f"({compare(grad, torch.sigmoid(logits.detach()) - x)}); {softplus}.")
+
+
+NO_GRAPH = ("it was cut from the autograd graph (.item(), float(), .detach(), .numpy() or "
+            "torch.tensor(...) of a computed value, or torch.no_grad()); a loss built that way "
+            "has the right value and trains nothing. Build it with torch operations on the "
+            "inputs")
+
+
+def require_gradients(c: Checker, got, want, inputs: dict, ref_inputs: dict, what: str,
+                      seed: int = 7) -> None:
+    """Autograd's gradient of ``got`` must be the reference's, for every input in ``inputs``.
+
+    ``got``: the learner's tensor, computed from the leaves ``inputs`` (name -> leaf that
+    requires grad); ``want``: the reference, computed from ``ref_inputs`` (same names, same
+    values, their own leaves). Both are reduced with the same random weights, so that every
+    element's gradient counts. Fails with a hint naming the input whose gradient is missing
+    or wrong.
+    """
+    __tracebackhide__ = True
+    got = as_tensor(c, got, what)
+    if not got.requires_grad:
+        c.fail(f"no gradient flows back from {what}: {NO_GRAPH}.")
+    g = torch.Generator().manual_seed(seed)
+    weights = torch.rand(want.shape, generator=g, dtype=F64) + 0.5
+    names = list(inputs)
+    got_grads = torch.autograd.grad((got * weights.to(got)).sum(),
+                                    [inputs[k] for k in names], allow_unused=True)
+    want_grads = torch.autograd.grad((want * weights.to(want)).sum(),
+                                     [ref_inputs[k] for k in names], allow_unused=True)
+    for name, mine, ref in zip(names, got_grads, want_grads):
+        ref = torch.zeros_like(ref_inputs[name]) if ref is None else ref
+        if close(ref, torch.zeros_like(ref), rtol=1e-12):
+            continue                                   # nothing is expected to flow there
+        if mine is None or close(mine, torch.zeros_like(mine), rtol=1e-12):
+            c.fail(f"no gradient reaches `{name}` through {what}, although its value is "
+                   f"right: `{name}` is detached somewhere in the formula (.detach(), .data, "
+                   "float(), .item(), NumPy or a copy with torch.tensor(...)); keep it a tensor "
+                   "and use torch operations on it directly.")
+        if not close(mine, ref, rtol=answer_rtol(got)):
+            c.fail(f"{what} has the right value but the wrong gradient with respect to "
+                   f"`{name}` ({compare(mine, ref)}): part of the formula is detached or "
+                   "replaced by a constant; build every term from the inputs with torch "
+                   "operations.")

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._harness import F64, Checker, as_tensor, close
+from ._harness import F64, NO_GRAPH, Checker, as_tensor, close, compare
 
 __all__ = ["check_cvae"]
 
@@ -21,6 +21,18 @@ __all__ = ["check_cvae"]
 # sqrt(ln(2e6) / 2) / sqrt(n), and correlations between examples or latent dimensions of
 # one call at 5 / sqrt(pairs); noise shared by examples or dimensions shows as repeated values.
 _DRAW_BATCH, _DRAW_LATENT, _DRAW_CALLS, _SIGMAS = 256, 3, 25, 5.0
+_OTHERS = [0, 1, 3]            # the examples that must not change when only example 2 does
+# The gradient test's extreme rows: mu = 0 and logvar = ±25 (sigma = exp(±12.5)), far beyond
+# any clamp of logvar or sigma, finite in float32.
+_EXTREME_ROWS, _EXTREME_LOGVAR = 32, 25.0
+
+
+# Library errors of this exercise, with what they usually mean here.
+_ERRORS = [("mat1 and mat2 shapes cannot be multiplied",
+            "the features fed to an nn.Linear do not have the width it was built for: the "
+            "encoder takes the 784 pixels and the one-hot code of num_classes columns, the "
+            "decoder z and the one-hot code, joined along dim=1; F.one_hot(y) without "
+            "num_classes has only max(y) + 1 columns")]
 
 
 def _normal_cdf(t: torch.Tensor) -> torch.Tensor:
@@ -57,6 +69,9 @@ def _check_sampling(c: Checker, z: torch.Tensor, mu: torch.Tensor, logvar: torch
             c.fail("z ignores the encoder: z = mu + exp(0.5 * logvar) * eps, not eps alone.")
         if _is_standard_normal(z - mu):
             c.fail("the noise is not scaled: z = mu + sigma * eps with "
+                   "sigma = exp(0.5 * logvar).")
+        if _is_standard_normal((z - mu) / logvar.abs()):
+            c.fail("the noise is scaled by logvar itself; scale it by the standard deviation "
                    "sigma = exp(0.5 * logvar).")
         if _is_standard_normal((z - mu) / sigma**2):
             c.fail("the noise is scaled by exp(logvar) = sigma^2, the variance; scale it by "
@@ -105,6 +120,21 @@ def _is_affine(f, a: torch.Tensor, b: torch.Tensor) -> bool:
     return gap <= 1e-4 * (fa - fb).abs().max().item()
 
 
+def _in_training(model, *calls):
+    """The results of ``calls`` with the model in training mode, each from the same random
+    state (dropout draws the same masks), the model back in evaluation mode afterwards."""
+    model.train()
+    try:
+        results = []
+        for call in calls:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(5)
+                results.append(call())
+        return results
+    finally:
+        model.eval()
+
+
 def check_cvae(cls) -> None:
     """Check a conditional VAE class ``cls(latent_dim=, num_classes=, hidden_dim=)``.
 
@@ -114,13 +144,19 @@ def check_cvae(cls) -> None:
     sigmoid); ``forward(x, y) -> (logits, mu, logvar)`` calls ``self.encode(x, y)``, draws
     ``z ~ N(mu, exp(logvar))`` by reparameterisation, and returns ``self.decode(z, y)`` with
     the same labels. Both networks must use their input (image or z) and each example's own
-    label, as a one-hot code (not a number), with a nonlinearity between layers. Checked in
-    float32 on a small network, with the global random state left as it was. Prints
-    ``Conditional VAE: 8/8 checks passed`` or raises ``AssertionError``.
+    label, as a one-hot code (not a number), with a nonlinearity between layers; each example
+    is processed on its own (changing one example's image or z changes only its own row, in
+    evaluation and in training mode).
+    Gradients must flow: from ``encode``'s outputs to its weights, from the logits to ``z``,
+    and through the sample to ``mu`` and ``logvar`` exactly as ``z = mu + sigma * eps`` gives
+    them (autograd compared with the reference, also at ``logvar = ±25``, where a clamp
+    shows; ``torch.normal`` and ``.sample()`` pass none). Checked in float32 on a small
+    network, with the global random state left as it was. Prints
+    ``Conditional VAE: 10/10 checks passed`` or raises ``AssertionError``.
     """
     __tracebackhide__ = True  # IPython shows the learner's cell and the hint, not this frame
     with torch.random.fork_rng(devices=[]), torch.no_grad():
-        _check_cvae(Checker("Conditional VAE", "CVAE"), cls)
+        _check_cvae(Checker("Conditional VAE", "CVAE", errors=_ERRORS), cls)
 
 
 def _check_cvae(c: Checker, cls) -> None:
@@ -158,6 +194,27 @@ def _check_cvae(c: Checker, cls) -> None:
         if close(mu, mu_x) and close(logvar, logvar_x):
             c.fail("the encoder ignores the image: concatenate the flattened image x with "
                    "one_hot(y, num_classes).")
+        x_one = x.clone()
+        x_one[2] = torch.rand(1, 28, 28, generator=g)          # only image 2 changes
+        mu_one, logvar_one = c.call(model.encode, x_one, y, name="CVAE.encode")
+        if not (close(mu_one[_OTHERS], mu[_OTHERS]) and close(logvar_one[_OTHERS],
+                                                               logvar[_OTHERS])):
+            c.fail("the encoder mixes images across the batch: changing image 2 alone changed "
+                   "the codes of other examples. Flatten each image on its own, batch first: "
+                   "x.flatten(1) or x.view(len(x), -1), not x.reshape(784, -1).T or "
+                   "x.view(-1, len(x)).")
+        if close(mu_one[2], mu[2]) and close(logvar_one[2], logvar[2]):
+            c.fail("the encoder ignores its own image: changing image 2 left its code "
+                   "unchanged; concatenate the flattened image x with one_hot(y, num_classes).")
+        (mu_t, logvar_t), (mu_t1, logvar_t1) = _in_training(
+            model, lambda: c.call(model.encode, x, y, name="CVAE.encode"),
+            lambda: c.call(model.encode, x_one, y, name="CVAE.encode"))
+        if not (close(mu_t1[_OTHERS], mu_t[_OTHERS]) and close(logvar_t1[_OTHERS],
+                                                               logvar_t[_OTHERS])):
+            c.fail("in training mode (model.train()) the encoder mixes examples across the "
+                   "batch: changing image 2 alone changed the codes of other examples, as "
+                   "BatchNorm's batch statistics do. Each example's code must depend only on "
+                   "its own image and label: leave BatchNorm out (LayerNorm works per example).")
         mu2, logvar2 = c.call(model.encode, x, y_other, name="CVAE.encode")
         if close(mu, mu2) and close(logvar, logvar2):
             c.fail("the encoder ignores the label: concatenate one_hot(y, num_classes) to the "
@@ -193,6 +250,25 @@ def _check_cvae(c: Checker, cls) -> None:
                    f"({batch}, 1, 28, 28): reshape with .view(-1, 1, 28, 28).")
         if not bool(torch.isfinite(logits).all()):
             c.fail("decode(z, y) returned NaN or inf.")
+        z_one = z.clone()
+        z_one[2] = 3 * torch.randn(latent, generator=g)         # only example 2's z changes
+        logits_one = as_tensor(c, c.call(model.decode, z_one, y, name="CVAE.decode"),
+                               "decode(z, y)")
+        if not close(logits_one[_OTHERS], logits[_OTHERS]):
+            c.fail("the decoder mixes examples across the batch: changing z of example 2 alone "
+                   "changed the logits of other examples. Reshape the output batch first, "
+                   ".view(len(z), 1, 28, 28) or .view(-1, 1, 28, 28), with no transpose (.T).")
+        if close(logits_one[2], logits[2]):
+            c.fail("the decoder ignores z: changing z of example 2 left its logits unchanged; "
+                   "concatenate z with one_hot(y, num_classes).")
+        train_logits, train_logits_one = _in_training(
+            model, lambda: c.call(model.decode, z, y, name="CVAE.decode"),
+            lambda: c.call(model.decode, z_one, y, name="CVAE.decode"))
+        if not close(train_logits_one[_OTHERS], train_logits[_OTHERS]):
+            c.fail("in training mode (model.train()) the decoder mixes examples across the "
+                   "batch: changing z of example 2 alone changed the logits of other examples, "
+                   "as BatchNorm's batch statistics do. Each example's logits must depend only "
+                   "on its own z and label: leave BatchNorm out (LayerNorm works per example).")
         logits2 = c.call(model.decode, z, y_other, name="CVAE.decode")
         if close(logits, logits2):
             c.fail("the decoder ignores the label: concatenate one_hot(y, num_classes) to z.")
@@ -221,6 +297,23 @@ def _check_cvae(c: Checker, cls) -> None:
             c.fail("decode(z, y) saturates at ±1 for |z| ~ 100 (a tanh after the last "
                    "layer?): logits take any real value; end the decoder with a plain "
                    "nn.Linear.")
+    with c.step("gradients reach the weights and z"), torch.enable_grad():
+        enc = c.call(model.encode, x, y, name="CVAE.encode")
+        for name, t in zip(("mu", "logvar"), enc):
+            if not (isinstance(t, torch.Tensor) and t.requires_grad):
+                c.fail(f"encode's {name} carries no gradient to the encoder's weights: {NO_GRAPH} "
+                       "(nn.Linear layers on x and one_hot(y)).")
+        z_leaf = z.clone().requires_grad_(True)
+        out = as_tensor(c, c.call(model.decode, z_leaf.clone(), y, name="CVAE.decode"),
+                        "decode(z, y)")
+        if not out.requires_grad:
+            c.fail(f"decode(z, y) carries no gradient: {NO_GRAPH} (nn.Linear layers on z and "
+                   "one_hot(y)).")
+        (grad_z,) = torch.autograd.grad(out.sum(), z_leaf, allow_unused=True)
+        if grad_z is None or not bool(grad_z.abs().sum() > 0):
+            c.fail("no gradient reaches z through decode(z, y): z is detached (z.detach(), "
+                   ".data or NumPy) before the decoder; the encoder learns from the "
+                   "reconstruction only through this gradient.")
     _check_forward(c, model, latent)
     c.passed()
 
@@ -238,10 +331,11 @@ def _check_forward(c: Checker, model, latent: int) -> None:
                          0.5 + 1.5 * torch.rand(batch, latent, generator=g))
     calls = {"encode": 0, "decode": []}
     real_decode = model.decode
+    encoded = {"mu": mu, "logvar": logvar}             # what the stubbed encoder returns
 
     def fixed_encode(*args, **kwargs):
         calls["encode"] += 1
-        return mu.clone(), logvar.clone()
+        return encoded["mu"].clone(), encoded["logvar"].clone()
 
     def recording_decode(*args, **kwargs):
         try:
@@ -290,5 +384,67 @@ def _check_forward(c: Checker, model, latent: int) -> None:
                 c.fail("forward draws the same z on every call: draw new noise each time "
                        "(eps = torch.randn_like(mu)), without reseeding.")
             _check_sampling(c, torch.stack(draws).to(F64), mu.to(F64), logvar.to(F64))
+        with c.step("the sample passes gradients to mu and logvar"), torch.enable_grad():
+            _check_sample_gradients(c, run_forward, real_decode, encoded, mu, logvar, y)
     finally:
         del model.encode, model.decode
+
+
+def _check_sample_gradients(c: Checker, run_forward, real_decode, encoded, mu, logvar, y):
+    """Autograd's gradient of forward's logits with respect to the encoder's mu and logvar
+    must be the reparameterised sample's: d/dmu = dL/dz and d/dlogvar = dL/dz * (z - mu) / 2,
+    at ordinary values and at logvar = ±25 (where a clamp shows)."""
+    __tracebackhide__ = True
+    extreme = torch.zeros_like(logvar, dtype=torch.bool)
+    extreme[:_EXTREME_ROWS] = True
+    sign = torch.where(torch.arange(len(mu))[:, None] % 2 == 0, 1.0, -1.0)
+    mu_leaf = torch.where(extreme, 0.0, mu).requires_grad_(True)
+    logvar_leaf = torch.where(extreme, sign * _EXTREME_LOGVAR, logvar).requires_grad_(True)
+    encoded["mu"], encoded["logvar"] = mu_leaf, logvar_leaf
+    try:
+        out, z, _ = run_forward()
+    finally:
+        encoded["mu"], encoded["logvar"] = mu, logvar
+    logits = as_tensor(c, out[0], "forward's logits")
+    if not (isinstance(z, torch.Tensor) and z.requires_grad):
+        c.fail("the sample z carries no gradient to mu and logvar: torch.normal(mu, sigma) and "
+               "Normal(mu, sigma).sample() are not differentiable, and .detach() cuts the graph; "
+               "reparameterise: z = mu + exp(0.5 * logvar) * torch.randn_like(mu) (or "
+               "Normal(...).rsample()).")
+    weights = torch.rand(logits.shape, generator=torch.Generator().manual_seed(3)) + 0.5
+    got_mu, got_logvar = torch.autograd.grad((weights * logits).sum(), [mu_leaf, logvar_leaf],
+                                             allow_unused=True)
+    z_ref = z.detach().clone().requires_grad_(True)
+    (grad_z,) = torch.autograd.grad((weights * real_decode(z_ref, y)).sum(), z_ref)
+    want_mu, want_logvar = grad_z, grad_z * 0.5 * (z.detach() - mu_leaf.detach())
+    got_mu = torch.zeros_like(want_mu) if got_mu is None else got_mu
+    got_logvar = torch.zeros_like(want_logvar) if got_logvar is None else got_logvar
+
+    def zero(t):
+        return bool((t == 0).all())
+
+    if zero(got_mu) and zero(got_logvar):
+        c.fail("no gradient reaches mu or logvar through the sample: z is built from detached "
+               "values (torch.normal and .sample() are not differentiable either); "
+               "z = mu + exp(0.5 * logvar) * torch.randn_like(mu).")
+    if zero(got_mu):
+        c.fail("mu is detached in the sample: no gradient reaches mu through z, so the "
+               "reconstruction cannot move the encoder's means; z = mu + sigma * eps with mu "
+               "itself (no .detach()).")
+    ordinary = ~extreme
+    if zero(got_logvar[ordinary]):
+        c.fail("logvar (or sigma) is detached in the sample: no gradient reaches logvar through "
+               "z; z = mu + exp(0.5 * logvar) * eps with logvar itself (no .detach()).")
+    if close(got_mu[ordinary], want_mu[ordinary]) and \
+            close(got_logvar[ordinary], want_logvar[ordinary]) and \
+            not (close(got_mu, want_mu) and close(got_logvar, want_logvar)):
+        c.fail("the sample clamps logvar (or sigma): at logvar = ±25 z no longer follows "
+               "exp(0.5 * logvar) and its gradient is cut; draw z = mu + exp(0.5 * logvar) * eps "
+               "with the encoder's logvar as it is (no clamp, no bound in the draw).")
+    if not close(got_mu, want_mu):
+        c.fail("the gradient of the logits with respect to mu is not the one of z = mu + sigma "
+               f"* eps ({compare(got_mu, want_mu)}): is mu scaled, or is eps computed from mu?")
+    if not close(got_logvar, want_logvar):
+        c.fail("the gradient with respect to logvar is not the one of z = mu + exp(0.5 * "
+               f"logvar) * eps ({compare(got_logvar, want_logvar)}): eps must not depend on mu "
+               "or logvar, and sigma = exp(0.5 * logvar).")

@@ -1,0 +1,13 @@
+"""Detaches the logits in the reconstruction term."""
+EXPECT = "fail"
+MISTAKE = "no gradient: logits detached"
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def beta_vae_loss(logits, x, mu, logvar, beta=1.0):
+    recon = F.binary_cross_entropy_with_logits(logits.detach(), x, reduction="none").flatten(1).sum(1)
+    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+    return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
