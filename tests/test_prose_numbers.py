@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 DECIMAL = re.compile(r"[-+\u2212]?\d+\.\d+%?")
-# A citation: a capitalised surname (optionally "et al." or "& / and Name"), then a year.
+# A citation: a capitalised surname (optionally "et al." or "& / and Name"), then a year. A
+# capitalised everyday word before a year ("In 2019", "Table 2016") is not a citation.
+_NOT_NAMES = ("In|On|At|By|Of|Since|From|Until|Before|After|During|The|This|That|Table|Figure|Fig|"
+              "Chapter|Section|Step|Epoch|Version|Python|Summer|Spring|Autumn|Winter")
 CITATION = re.compile(
-    r"[A-Z][A-Za-z'\u2019\-]+"
+    rf"\b(?!(?:{_NOT_NAMES})\b)[A-Z][A-Za-z'\u2019\-]+"
     r"(?:\s+et\s+al\.?|\s+(?:&|and)\s+[A-Z][A-Za-z'\u2019\-]+)?"
     r",?\s*\(?(?:19|20)\d\d[a-z]?\b")
 
@@ -147,6 +150,7 @@ def glued_keys(code: str) -> set[str]:
     "See [the chapter](05_mlp_vae.ipynb): its loss is 101.2 nats.",
     "A {term}`KL divergence <KL divergence>` of 3.1 nats.",
     "Kingma and Welling wrote the paper. We get 0.61 nats.",  # a name without a year cites nothing
+    "In 2019 the loss was 0.61 nats.",                          # a year alone cites nothing
 ])
 def test_scanner_flags_a_hand_typed_number(markdown):
     assert unglued_numbers(markdown), f"not flagged: {markdown!r}"
