@@ -12,6 +12,25 @@ sys.path.insert(0, str(ROOT / "tools"))
 import grade  # noqa: E402
 
 EXERCISES = grade.exercise_names()
+# One blind wrong answer per exercise (tests/checker_answers); its expected hint comes from
+# the same table that tests the checkers directly (tests/test_checker_answers.py: HINTS).
+WRONG = ["beta_vae/kl_times_beta_twice", "conditional_vae/flatten_reshape_T",
+         "kl_annealing/linear_0d_array", "latent_size/rate_monte_carlo",
+         "mse_vs_bce/bern_log1p_exp"]
+
+
+def _answer_notebook(key: str) -> nbformat.NotebookNode:
+    """The exercise's set-up and import cells, then the answer file's code, as a learner would."""
+    exercise = key.split("/")[0]
+    nb = nbformat.read(ROOT / "exercises" / f"{exercise}.ipynb", as_version=4)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "YOUR CODE HERE" in cell.source:
+            break
+        cells.append(cell)
+    answer = (ROOT / "tests" / "checker_answers" / f"{key}.py").read_text()
+    nb.cells = cells + [nbformat.v4.new_code_cell(answer)]
+    return nb
 
 
 def _tiny(source: str) -> nbformat.NotebookNode:
@@ -82,6 +101,9 @@ def graded_class(tmp_path_factory):
         (subs / f"bob__{exercise}.ipynb").write_bytes((ROOT / "exercises" / f"{exercise}.ipynb").read_bytes())
     for learner, (source, _) in HOSTILE.items():
         nbformat.write(_tiny(source), subs / f"{learner}__beta_vae.ipynb")
+    for key in WRONG:
+        exercise, slug = key.split("/")
+        nbformat.write(_answer_notebook(key), subs / f"w-{slug}__{exercise}.ipynb")
     (subs / "broken__beta_vae.ipynb").write_text("{not json")
     nbformat.write(_tiny("1"), subs / "typo__beta_vea.ipynb")
     out = subs.parent / "grades"
@@ -148,3 +170,20 @@ def test_an_endless_loop_is_stopped_at_the_time_limit(tmp_path):
     assert loop and all("time limit" in r["hint"] and not r["passed"] for r in loop)
     calm = _rows(rows, "calm")
     assert [r["passed"] for r in calm if r["check"] == grade.RUNS_TOP_TO_BOTTOM] == [True]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", WRONG)
+def test_a_wrong_answer_fails_its_check_with_the_hint_that_names_the_mistake(graded_class, key):
+    import re
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_checker_answers import CHECKERS, HINTS
+    _, _, rows = graded_class
+    exercise, slug = key.split("/")
+    mine = {r["check"]: r for r in _rows(rows, f"w-{slug}")}
+    module_names = [n for n in CHECKERS[exercise] if f"def {n}" in
+                    (ROOT / "tests" / "checker_answers" / f"{key}.py").read_text()
+                    or f"class {n}" in (ROOT / "tests" / "checker_answers" / f"{key}.py").read_text()]
+    checker = CHECKERS[exercise][module_names[0]]
+    assert not mine[checker]["passed"]
+    assert re.search(HINTS[key], mine[checker]["hint"]), mine[checker]["hint"]
