@@ -2,11 +2,16 @@
 
 One module per concern, each importing only the ones listed before it:
 
+* ``_validate`` -- (private) the argument checks behind every public function: a bad argument
+  raises one error naming it, what it got and what to pass instead.
 * ``runtime`` -- device, seeding, run profile (``budget``), a description of the machine.
 * ``book`` -- ``glue``: a run's numbers for the prose of the book (myst-nb glue).
-* ``data`` -- MNIST / Fashion-MNIST as tensors (``Split``, ``Dataset``), a fast batch iterator.
-* ``faces`` -- CelebA (with its attributes) and the LFW stand-in as tensors; re-exported by
-  ``data`` (``data.load_celeba``, ``data.load_lfw_faces``).
+* ``datasets`` -- what every loader shares: ``Split``, ``Dataset``, ``DataNotFoundError``,
+  the data folder and the download switch.
+* ``faces`` -- CelebA (with its attributes) and the LFW stand-in as tensors.
+* ``data`` -- MNIST / Fashion-MNIST as tensors, a fast batch iterator, and the one place
+  notebooks import data from (it re-exports ``datasets``' names and ``faces``' loaders:
+  ``data.Split``, ``data.load_celeba``, ``data.load_faces``).
 * ``losses`` -- per-example negative log-likelihoods and KL terms, in nats (and ``LOG_2PI``).
 * ``models`` -- the autoencoder and VAEs later chapters import, ``eval_mode``.
 * ``train`` -- one ``fit`` loop and ``evaluate``, with a ``History``.

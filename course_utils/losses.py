@@ -12,13 +12,18 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ._validate import ArgumentTypeError, got, real_number, tensor
+
 __all__ = ["LOG_2PI", "gaussian_kl", "gaussian_kl_per_dim", "bernoulli_nll", "gaussian_nll",
            "negative_elbo", "vae_loss", "autoencoder_loss"]
 
 LOG_2PI = math.log(2 * math.pi)  # the course's one definition; metrics and checks import it
 
 
-def _check_same_shape(name_a, a, name_b, b):
+def _check_same_shape(name_a, a, name_b, b, *, floating_a=True, floating_b=True):
+    """Both tensors (floating point where asked), with the same shape and a batch dimension."""
+    tensor(name_a, a, floating=floating_a)
+    tensor(name_b, b, floating=floating_b)
     if a.shape != b.shape:
         raise ValueError(f"{name_a} has shape {tuple(a.shape)} but {name_b} has shape "
                          f"{tuple(b.shape)}; they must match (batch first).")
@@ -40,6 +45,16 @@ def _check_unit_interval(name: str, x: torch.Tensor) -> None:
         raise ValueError(f"{name} must hold pixel values in [0, 1] for a Bernoulli likelihood, got "
                          f"values from {lo:g} to {hi:g} (dtype {x.dtype}); scale 0..255 pixels "
                          "first: x = x.float() / 255.")
+
+
+def _check_beta(beta):
+    """``beta`` as a float >= 0, or a one-element floating tensor (e.g. a scheduled value)."""
+    if isinstance(beta, torch.Tensor):
+        if beta.numel() != 1 or not beta.is_floating_point():
+            raise ArgumentTypeError(f"beta must be a number >= 0 (the KL weight), got "
+                                    f"{got(beta)}; pass a float, e.g. beta=4.0.")
+        return beta
+    return real_number("beta", beta, minimum=0.0, what="the KL weight; 1 is the ELBO")
 
 
 def _sum_per_example(t: torch.Tensor) -> torch.Tensor:
@@ -98,7 +113,7 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         ValueError: shapes differ, or ``x`` has values outside [0, 1] (e.g. uint8 pixels
             0..255: pass ``x.float() / 255``).
     """
-    _check_same_shape("logits", logits, "x", x)
+    _check_same_shape("logits", logits, "x", x, floating_b=False)
     _check_unit_interval("x", x)
     logits = _to_float32(logits)
     x = x.to(logits.dtype)
@@ -127,9 +142,14 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, log_sigma) -> torch.Tensor
         ``(batch,)`` nats per example. Where ``x == mean`` the squared term is exactly 0, even
         when ``exp(-log_sigma)`` overflows (``log_sigma <= -89`` in float32).
     """
-    _check_same_shape("mean", mean, "x", x)
+    _check_same_shape("mean", mean, "x", x, floating_b=False)
     mean = _to_float32(mean)
     x = x.to(mean.dtype)
+    if isinstance(log_sigma, torch.Tensor):
+        tensor("log_sigma", log_sigma, floating=True)
+    else:
+        log_sigma = real_number("log_sigma", log_sigma, what="the log standard deviation, "
+                                "natural log; or a tensor")
     log_sigma = _per_example_log_sigma(torch.as_tensor(log_sigma, dtype=mean.dtype,
                                                        device=mean.device), mean.shape)
     diff = x - mean
@@ -175,7 +195,7 @@ def negative_elbo(recon_nll: torch.Tensor, kl: torch.Tensor, beta: float = 1.0) 
         ``(batch,)`` nats.
     """
     _check_same_shape("recon_nll", recon_nll, "kl", kl)
-    return recon_nll + beta * kl
+    return recon_nll + _check_beta(beta) * kl
 
 
 def vae_loss(model, x: torch.Tensor, y=None, beta: float = 1.0) -> dict:
@@ -187,6 +207,8 @@ def vae_loss(model, x: torch.Tensor, y=None, beta: float = 1.0) -> dict:
     ``recon`` and ``kl``. An autoencoder's ``(logits, z)`` raises ``ValueError`` naming
     :func:`autoencoder_loss`.
     """
+    _check_model_input(model, x, "vae_loss")
+    beta = _check_beta(beta)
     logits, mu, logvar = _unpack(model(x), 3, model, "vae_loss",
                                  "(logits, mu, logvar)", "autoencoder_loss")
     recon = bernoulli_nll(_like_x(logits, x), x)
@@ -201,8 +223,17 @@ def autoencoder_loss(model, x: torch.Tensor, y=None) -> dict:
     negative log-likelihood (binary cross-entropy summed over pixels), nats per image, so
     that the number compares directly with a VAE's reconstruction term.
     """
+    _check_model_input(model, x, "autoencoder_loss")
     logits, _ = _unpack(model(x), 2, model, "autoencoder_loss", "(logits, z)", "vae_loss")
     return {"loss": bernoulli_nll(_like_x(logits, x), x)}
+
+
+def _check_model_input(model, x, loss_name: str) -> None:
+    if not callable(model):
+        raise ArgumentTypeError(f"{loss_name}'s first argument is the model (called as "
+                                f"model(x)), got {got(model)}; the signature is "
+                                f"{loss_name}(model, x).")
+    tensor("x", x, floating=True, what="a batch of images in [0, 1]")
 
 
 def _unpack(out, n: int, model, loss_name: str, expected: str, other: str):

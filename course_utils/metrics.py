@@ -20,6 +20,7 @@ import numbers
 
 import torch
 
+from ._validate import ArgumentTypeError, got, tensor
 from .losses import LOG_2PI, bernoulli_nll, gaussian_kl, gaussian_kl_per_dim
 from .models import GaussianVAE, eval_mode
 
@@ -98,12 +99,28 @@ def encode_dataset(model, x: torch.Tensor, batch_size: int = 1024):
 
 
 def _check_codes(mu: torch.Tensor, logvar: torch.Tensor | None = None) -> None:
+    """``mu`` (and ``logvar``): floating ``(N, latent_dim)`` tensors, N >= 1, all finite."""
+    shape = "(N, latent_dim) posterior parameters, e.g. from metrics.encode_dataset"
+    tensor("mu", mu, floating=True, what=shape)
     if mu.dim() != 2:
         raise ValueError(f"mu must be (N, latent_dim), got shape {tuple(mu.shape)}; "
                          "encode the data first, e.g. with metrics.encode_dataset.")
-    if logvar is not None and logvar.shape != mu.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
-                         f"{tuple(logvar.shape)}.")
+    if mu.shape[0] == 0 or mu.shape[1] == 0:
+        raise ValueError(f"mu is empty (shape {tuple(mu.shape)}): there is nothing to measure; "
+                         "pass the codes of at least one example with at least one latent "
+                         "dimension.")
+    if logvar is not None:
+        tensor("logvar", logvar, floating=True, what=shape)
+        if logvar.shape != mu.shape:
+            raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
+                             f"and {tuple(logvar.shape)}.")
+    for name, t in (("mu", mu), ("logvar", logvar)):
+        if t is not None:
+            bad = (~torch.isfinite(t.detach())).any(dim=0).nonzero().flatten().tolist()
+            if bad:
+                raise ValueError(f"{name} has NaN or infinite values in latent dimension(s) "
+                                 f"{bad[:10]}; check the encoder's outputs (e.g. "
+                                 f"torch.isfinite({name}).all(dim=0)) before measuring them.")
 
 
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -299,12 +316,44 @@ def codebook_usage(indices: torch.Tensor, codebook_size: int):
 # q(z) = E_x q(z|x). Over a set of N encoded examples, q(z) is the mixture of their N
 # Gaussians; log q(z) is estimated by a logsumexp over them (as in He et al. 2019).
 
+# The expanded square below, (z - mu)^2 = z^2 - 2 z mu + mu^2, loses up to about
+# EXPANSION_ULPS * latent_dim * 2**-52 of the size of its terms to rounding. Pairs where that
+# could exceed EXACT_BELOW (in the squared distance) and that could matter to the logsumexp
+# (within RELEVANT_NATS of the largest term of their row) are recomputed term by term. Tiny
+# variances (logvar = -40: 1 / var = 2e17) make every such pair inexact by thousands of nats.
+EXPANSION_ULPS = 4
+EXACT_BELOW = 1e-6
+RELEVANT_NATS = 50.0
+LOGVAR_MIN = -700.0  # exp(-logvar) overflows float64 below about -709
+
+
 def _log_normal_matrix(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """``log N(z_i; mu_j, diag exp(logvar_j))`` for every pair: ``(M, d), (N, d) -> (M, N)``, float64."""
+    """``log N(z_i; mu_j, diag exp(logvar_j))`` for every pair: ``(M, d), (N, d) -> (M, N)``, float64.
+
+    The squared distances come from one matrix product, fast but inexact where the terms are
+    much larger than their difference; those pairs are recomputed as
+    ``sum_d ((z_d - mu_d) / sigma_d)^2``, which is exact to rounding.
+    """
+    d = mu.shape[1]
     inv_var = torch.exp(-logvar)                                            # (N, d)
     quad = (z.pow(2) @ inv_var.T - 2 * z @ (mu * inv_var).T
             + (mu.pow(2) * inv_var).sum(1)[None, :])                        # sum_d (z - mu)^2 / var
-    return -0.5 * (quad.clamp_min(0) + logvar.sum(1)[None, :] + mu.shape[1] * LOG_2PI)
+    const = logvar.sum(1)[None, :] + d * LOG_2PI
+    log_n = -0.5 * (quad.clamp_min(0) + const)
+    # sum_d (|z_d| + |mu_d|)^2 / var_d bounds the terms' size; its cheap outer-product bound:
+    size = (z.abs().amax(1)[:, None] + mu.abs().amax(1)[None, :]).pow(2) * inv_var.sum(1)[None, :]
+    error = size * (EXPANSION_ULPS * d * 2.0 ** -52)
+    if not bool((error > EXACT_BELOW).any()):
+        return log_n
+    floor = (log_n - 0.5 * error).max(dim=1, keepdim=True).values - RELEVANT_NATS
+    suspect = ((error > EXACT_BELOW) & (log_n + 0.5 * error >= floor)).nonzero()
+    inv_sigma = torch.exp(-0.5 * logvar)
+    step = max(1, (1 << 22) // d)                                           # pairs per pass
+    for start in range(0, len(suspect), step):
+        i, j = suspect[start:start + step].unbind(1)
+        exact = ((z[i] - mu[j]) * inv_sigma[j]).pow(2).sum(1)
+        log_n[i, j] = -0.5 * (exact + const[0, j])
+    return log_n
 
 
 def log_aggregate_posterior(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
@@ -320,8 +369,17 @@ def log_aggregate_posterior(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Ten
         chunk_size: rows of ``z`` per pass.
     Returns:
         ``(M,)`` float64, nats (a log-density of ``z``: per example, summed over latent dims).
+        Exact to rounding also for tiny variances (``logvar = -40``), where the fast
+        expanded square alone would be off by many nats.
+    Raises:
+        ValueError: ``mu``, ``logvar`` or ``z`` is not a finite floating-point tensor of the
+            right shape, ``mu`` is empty, or ``logvar < -700`` (its ``exp`` underflows).
     """
     _check_codes(mu, logvar)
+    _check_logvar_range(logvar)
+    tensor("z", z, floating=True, what=f"(M, {mu.shape[1]}) points")
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError("z has NaN or infinite values; pass finite points.")
     if z.dim() != 2 or z.shape[1] != mu.shape[1]:
         raise ValueError(f"z must be (M, {mu.shape[1]}) to match mu {tuple(mu.shape)}, got "
                          f"{tuple(z.shape)}.")
@@ -330,6 +388,14 @@ def log_aggregate_posterior(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Ten
     out = [torch.logsumexp(_log_normal_matrix(z[s:s + chunk_size].double(), mu, logvar), dim=1)
            for s in range(0, z.shape[0], chunk_size)]
     return torch.cat(out) - math.log(mu.shape[0])
+
+
+def _check_logvar_range(logvar: torch.Tensor) -> None:
+    low = float(logvar.min())
+    if low < LOGVAR_MIN:
+        raise ValueError(f"logvar goes down to {low:g}: variances below exp({LOGVAR_MIN:g}) "
+                         "underflow even in float64. An encoder that outputs these is broken; "
+                         "bound its log-variances (e.g. logvar.clamp(min=-30) in the model).")
 
 
 def kl_decomposition(mu: torch.Tensor, logvar: torch.Tensor,
@@ -363,12 +429,13 @@ def kl_decomposition(mu: torch.Tensor, logvar: torch.Tensor,
         (the ceiling ``log N``).
     """
     _check_codes(mu, logvar)
+    _check_logvar_range(logvar)
     n = mu.shape[0]
     if n < 2:
         raise ValueError(f"need at least 2 examples to form an aggregate posterior, got {n}.")
-    if not (torch.isfinite(mu).all() and torch.isfinite(logvar).all()):
-        raise ValueError("mu or logvar has NaN or infinite values; check the encoder's outputs "
-                         "before estimating the mutual information.")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ArgumentTypeError(f"generator must be a torch.Generator or None, got "
+                                f"{got(generator)}; e.g. torch.Generator().manual_seed(0).")
     mu64, logvar64 = mu.double(), logvar.double()
     eps = torch.randn(mu.shape, generator=generator, dtype=torch.float64).to(mu.device)
     z = mu64 + torch.exp(0.5 * logvar64) * eps                              # z_i ~ q(z|x_i)

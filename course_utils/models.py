@@ -10,12 +10,33 @@ likelihood is computed from logits for numerical stability.
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 
+import numpy as np
 import torch
 from torch import nn
 
+from ._validate import ArgumentTypeError, got, real_number, tensor, whole_number
+
 __all__ = ["MLPAutoencoder", "GaussianVAE", "MLPVAE", "ConvVAE", "count_parameters",
-           "eval_mode", "FSQ"]
+           "eval_mode", "FSQ", "MAX_LISTED_CODES", "MAX_CODEBOOK_SIZE"]
+
+
+def _sizes(latent_dim, hidden_dim, input_shape):
+    """Checked constructor sizes: ``(latent_dim, hidden_dim or None, input_shape tuple)``."""
+    latent_dim = whole_number("latent_dim", latent_dim, what="size of z")
+    if hidden_dim is not None:
+        hidden_dim = whole_number("hidden_dim", hidden_dim, what="hidden units")
+    need = "input_shape must be the images' (C, H, W), e.g. (1, 28, 28)"
+    if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__") \
+            or not len(input_shape):
+        raise ArgumentTypeError(f"{need}, got {got(input_shape)}.")
+    shape = tuple(input_shape)
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, (bool, np.bool_)) and d >= 1
+               for d in shape):
+        raise ValueError(f"{need}: whole numbers >= 1; got {shape!r}.")
+    return latent_dim, hidden_dim, tuple(int(d) for d in shape)
 
 
 def _check_images(model: nn.Module, x: torch.Tensor) -> None:
@@ -60,7 +81,7 @@ class MLPAutoencoder(nn.Module):
 
     def __init__(self, latent_dim: int = 2, hidden_dim: int = 400, input_shape=(1, 28, 28)):
         super().__init__()
-        self.input_shape = tuple(input_shape)
+        latent_dim, hidden_dim, self.input_shape = _sizes(latent_dim, hidden_dim, input_shape)
         n = int(torch.tensor(self.input_shape).prod())
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(n, hidden_dim), nn.ReLU(),
                                      nn.Linear(hidden_dim, latent_dim))
@@ -97,8 +118,12 @@ class GaussianVAE(nn.Module):
         ``eps`` (default: a fresh ``torch.randn_like(mu)``) may be given, e.g. to reuse the
         draws in ``log q(z|x)``; ``mu``, ``logvar`` and ``eps`` broadcast against each other.
         """
+        tensor("mu", mu, floating=True)
+        tensor("logvar", logvar, floating=True)
         if eps is None:
             eps = torch.randn_like(mu)
+        else:
+            tensor("eps", eps, floating=True)
         return mu + torch.exp(0.5 * logvar) * eps
 
     def forward(self, x: torch.Tensor):
@@ -109,6 +134,10 @@ class GaussianVAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` images decoded from prior draws ``z ~ N(0, I)``: probabilities ``(n, C, H, W)``."""
+        n = whole_number("n", n, what="images to draw")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ArgumentTypeError(f"generator must be a torch.Generator or None, got "
+                                    f"{got(generator)}.")
         device = next(self.parameters()).device
         z = torch.randn(n, self.latent_dim, generator=generator).to(device)
         return torch.sigmoid(self.decode(z))
@@ -127,8 +156,8 @@ class MLPVAE(GaussianVAE):
 
     def __init__(self, latent_dim: int = 20, hidden_dim: int = 400, input_shape=(1, 28, 28)):
         super().__init__()
+        latent_dim, hidden_dim, self.input_shape = _sizes(latent_dim, hidden_dim, input_shape)
         self.latent_dim = latent_dim
-        self.input_shape = tuple(input_shape)
         n = int(torch.tensor(self.input_shape).prod())
         self.body = nn.Sequential(nn.Flatten(), nn.Linear(n, hidden_dim), nn.ReLU())
         self.to_mu = nn.Linear(hidden_dim, latent_dim)
@@ -151,6 +180,8 @@ class MLPVAE(GaussianVAE):
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
+    if not isinstance(model, nn.Module):
+        raise ArgumentTypeError(f"count_parameters needs a torch.nn.Module, got {got(model)}.")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -173,12 +204,15 @@ class ConvVAE(GaussianVAE):
 
     def __init__(self, latent_dim: int = 20, channels=(32, 64), input_shape=(1, 28, 28)):
         super().__init__()
+        latent_dim, _, input_shape = _sizes(latent_dim, None, input_shape)
         if len(input_shape) != 3 or input_shape[1] % 4 or input_shape[2] % 4:
             raise ValueError(f"input_shape must be (C, H, W) with H and W divisible by 4 (two "
                              f"stride-2 layers), got {tuple(input_shape)}; pad or crop the images.")
-        if len(channels) != 2:
+        if isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__") \
+                or len(channels) != 2:
             raise ValueError(f"channels must name two feature-map counts, e.g. (32, 64); "
-                             f"got {channels!r}.")
+                             f"got {got(channels)}.")
+        channels = tuple(whole_number("channels", c, what="feature maps") for c in channels)
         self.latent_dim = latent_dim
         self.input_shape = tuple(input_shape)
         c, h, w = self.input_shape
@@ -246,17 +280,15 @@ class FSQ(nn.Module):
 
     def __init__(self, levels, eps: float = 1e-3):
         super().__init__()
-        levels = list(levels) if not isinstance(levels, torch.Tensor) else levels.tolist()
-        if not levels or any(isinstance(L, bool) or not isinstance(L, int) or L < 2
-                             for L in levels):
-            raise ValueError(f"levels must be a non-empty list of whole numbers >= 2 (values per "
-                             f"dimension, e.g. [8, 5, 5, 5]); got {levels!r}.")
-        if not 0 <= eps < 1:
+        levels = _fsq_levels(levels)
+        eps = real_number("eps", eps, minimum=0.0, what="the paper's margin, below 1; it uses "
+                          "1e-3")
+        if eps >= 1:
             raise ValueError(f"eps must satisfy 0 <= eps < 1 (the paper uses 1e-3); got {eps!r}.")
         self.levels = tuple(levels)
         self.eps = float(eps)
         self.dim = len(levels)
-        self.codebook_size = int(torch.tensor(levels, dtype=torch.float64).prod())
+        self.codebook_size = math.prod(levels)
         L = torch.tensor(levels, dtype=torch.float64)
         half_l = (L - 1) * (1 - eps) / 2
         offset = torch.where(L % 2 == 0, 0.5, 0.0)
@@ -313,6 +345,7 @@ class FSQ(nn.Module):
 
     def codes_to_indices(self, codes: torch.Tensor) -> torch.Tensor:
         """Grid codes ``(..., d)`` (rows of the implicit codebook) -> indices ``(...)`` int64."""
+        tensor("codes", codes, floating=True, what=f"(..., {self.dim}) rows of the codebook")
         if codes.dim() == 0 or codes.shape[-1] != self.dim:
             raise ValueError(f"codes must have shape (..., {self.dim}), got {tuple(codes.shape)}.")
         digits = torch.round(codes.detach().double() * self._half_width + self._half_width).long()
@@ -322,6 +355,9 @@ class FSQ(nn.Module):
 
     def indices_to_codes(self, indices: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
         """Indices ``(...)`` (integers in ``[0, codebook_size)``) -> codes ``(..., d)`` in ``dtype``."""
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise ArgumentTypeError(f"dtype must be a floating-point torch dtype (e.g. "
+                                    f"torch.float32), got {got(dtype)}.")
         indices = torch.as_tensor(indices, device=self._basis.device)
         if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
             raise TypeError(f"indices must be integers, got dtype {indices.dtype}.")
@@ -334,6 +370,42 @@ class FSQ(nn.Module):
         return (digits.to(dtype) - half_width) / half_width
 
     def implicit_codebook(self, dtype=torch.float32) -> torch.Tensor:
-        """All codes in index order: ``(codebook_size, d)``; row ``i`` is ``indices_to_codes(i)``."""
+        """All codes in index order: ``(codebook_size, d)``; row ``i`` is ``indices_to_codes(i)``.
+
+        Raises ``ValueError`` above :data:`MAX_LISTED_CODES` codes (the list would not fit in
+        memory): use :meth:`indices_to_codes` on the indices you need.
+        """
+        if self.codebook_size > MAX_LISTED_CODES:
+            raise ValueError(f"the codebook of levels {list(self.levels)} has "
+                             f"{self.codebook_size:,} codes, too many to list (at most "
+                             f"{MAX_LISTED_CODES:,}); use fsq.indices_to_codes(indices) for the "
+                             "codes you need.")
         return self.indices_to_codes(torch.arange(self.codebook_size, device=self._basis.device),
                                      dtype=dtype)
+
+
+MAX_LISTED_CODES = 2 ** 24  # implicit_codebook lists at most this many codes
+# Indices are int64: index = sum_i k_i * basis_i <= prod(levels) - 1 must fit.
+MAX_CODEBOOK_SIZE = 2 ** 63
+
+
+def _fsq_levels(levels) -> list:
+    """FSQ's ``levels`` as a list of ints >= 2 whose product fits an int64 index."""
+    need = ("levels must be a non-empty list of whole numbers >= 2 (values per dimension, e.g. "
+            "[8, 5, 5, 5])")
+    if isinstance(levels, (torch.Tensor, np.ndarray)):
+        levels = levels.tolist()
+    if isinstance(levels, (str, bytes)) or not isinstance(levels, (list, tuple)):
+        hint = (f"; for one dimension write [{levels}]" if isinstance(levels, numbers.Integral)
+                else "")
+        raise ArgumentTypeError(f"{need}; got {got(levels)}{hint}.")
+    if not levels or any(isinstance(L, (bool, np.bool_)) or not isinstance(L, numbers.Integral)
+                         or L < 2 for L in levels):
+        raise ValueError(f"{need}; got {levels!r}.")
+    levels = [int(L) for L in levels]
+    size = math.prod(levels)
+    if size > MAX_CODEBOOK_SIZE:
+        raise ValueError(f"levels {levels} give {size:.3g} codes, more than an int64 index can "
+                         f"number (2**63); use fewer or smaller levels (the paper's largest "
+                         f"codebooks have about 2**16 codes, e.g. [8, 8, 8, 5, 5, 5]).")
+    return levels

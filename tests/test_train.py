@@ -110,11 +110,56 @@ def test_fit_with_the_same_seed_gives_identical_histories(mnist):
 
 
 def test_fit_uses_the_optimizer_it_is_given(tiny):
+    """Plain SGD, one step per epoch: the weights move by exactly -lr * gradient."""
+    torch.manual_seed(0)
     model = _vae()
     before = _state(model)
-    frozen = torch.optim.SGD(model.parameters(), lr=0.0)
-    train.fit(model, losses.vae_loss, tiny, epochs=1, optimizer=frozen, device="cpu")
-    assert _same_state(before, _state(model))
+    sgd = torch.optim.SGD(model.parameters(), lr=0.25)
+    torch.manual_seed(1)
+    train.fit(model, losses.vae_loss, tiny, epochs=1, batch_size=64, optimizer=sgd,
+              device="cpu")
+    reference = _vae()
+    reference.load_state_dict(before)
+    torch.manual_seed(1)
+    x = tiny.x[torch.randperm(64, generator=torch.Generator().manual_seed(0))]
+    losses.vae_loss(reference, x)["loss"].mean().backward()
+    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+        torch.testing.assert_close(p.detach(), q.detach() - 0.25 * q.grad, msg=name)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda m: torch.optim.SGD(m.parameters(), lr=0.0),
+     r"the optimizer's learning rate is 0 for every parameter of the model"),
+    (lambda m: torch.optim.Adam(_vae().parameters()),
+     r"the optimizer holds none of the model's trainable parameters"),
+    (lambda m: "adam", r"optimizer must be a torch.optim.Optimizer \(or None for Adam\), got 'adam'"),
+])
+def test_fit_refuses_an_optimizer_that_would_train_nothing(tiny, make, message):
+    """lr=0, or an optimiser built for another model, used to train nothing without a word."""
+    model = _vae()
+    with pytest.raises(ValueError, match=message):
+        train.fit(model, losses.vae_loss, tiny, epochs=1, optimizer=make(model), device="cpu")
+
+
+@pytest.mark.parametrize("lr, message", [
+    (0, r"lr must be a finite number > 0.0 \(the learning rate\), got 0.0"),
+    (-1e-3, r"lr must be a finite number > 0.0 .*got -0.001"),
+    (float("nan"), r"lr must be a finite number > 0.0 .*got nan"),
+    ("1e-3", r"lr must be a finite number .*got '1e-3'; pass a number"),
+])
+def test_fit_refuses_a_learning_rate_that_is_not_a_positive_number(tiny, lr, message):
+    with pytest.raises(ValueError, match=message):
+        train.fit(_vae(), losses.vae_loss, tiny, epochs=1, lr=lr, device="cpu")
+
+
+def test_fit_refuses_an_lr_that_the_given_optimizer_would_ignore(tiny):
+    model = _vae()
+    sgd = torch.optim.SGD(model.parameters(), lr=0.0375)
+    with pytest.raises(ValueError, match=r"lr=0.5 would be ignored: the optimizer sets the "
+                                         r"learning rate \(now 0.0375\)"):
+        train.fit(model, losses.vae_loss, tiny, epochs=1, optimizer=sgd, lr=0.5, device="cpu")
+    # the optimiser's own rate, said twice, is fine (chapter 09 passes lr=1e-3 with its Adam)
+    train.fit(model, losses.vae_loss, tiny, epochs=1, optimizer=sgd, lr=0.0375, device="cpu")
 
 
 def test_fit_calls_on_epoch_end_after_every_epoch_with_the_history(tiny):
@@ -364,12 +409,21 @@ def test_fit_rejects_an_empty_train_or_test_split_by_name(tiny):
         train.fit(_vae(), losses.vae_loss, tiny, empty, epochs=1, device="cpu")
 
 
-def test_fit_raises_on_a_nan_in_the_test_split_naming_it(tiny):
+def test_fit_raises_on_a_nan_in_the_test_split_before_training(tiny):
     test = Split(tiny.x[:16].clone(), tiny.y[:16])
-    test.x[3, 0, 5, 5] = float("nan")
-    with pytest.raises(FloatingPointError, match=r"the test split gave non-finite loss terms "
-                                                 r".*after epoch 1"):
+    test.x[3, 0, 5, 5] = float("nan")  # in place: the Split's own check ran before
+    with pytest.raises(ValueError, match=r"Split images hold 1 NaN value"):
         train.fit(_vae(), losses.vae_loss, tiny, test, epochs=2, device="cpu")
+
+
+def test_fit_raises_on_a_non_finite_test_loss_naming_the_test_split(tiny):
+    def loss_fn(model, x, y):
+        terms = losses.vae_loss(model, x)
+        return terms if model.training else {**terms, "kl": terms["kl"] + float("inf")}
+
+    with pytest.raises(FloatingPointError, match=r"the test split gave non-finite loss terms "
+                                                 r"\{'kl': inf\} after epoch 1"):
+        train.fit(_vae(), loss_fn, tiny, tiny, epochs=2, device="cpu")
 
 
 def test_fit_nan_message_quotes_the_given_optimizers_learning_rate(tiny):
@@ -380,8 +434,8 @@ def test_fit_nan_message_quotes_the_given_optimizers_learning_rate(tiny):
         return {"loss": losses.vae_loss(model, x)["loss"] * float("nan")}
 
     with pytest.raises(FloatingPointError, match=r"learning rate \(now 0.0375\)") as err:
-        train.fit(model, loss_fn, tiny, epochs=1, optimizer=optimizer, lr=0.5, device="cpu")
-    assert "0.5" not in str(err.value)
+        train.fit(model, loss_fn, tiny, epochs=1, optimizer=optimizer, device="cpu")
+    assert "Lower the learning rate" in str(err.value)
 
 
 def test_fit_floating_point_error_keeps_the_history_of_finished_epochs(tiny):

@@ -90,11 +90,26 @@ def test_show_images_draws_into_the_given_axes():
     assert ax is right and right.get_title() == "right" and not left.get_images()
 
 
-def test_show_images_clips_rgb_images_to_the_unit_range():
-    images = _numbered_images(2, c=3) * 200  # values above 1
-    ax = viz.show_images(images, title="rgb")
-    (im,) = ax.get_images()
-    assert im.get_array().shape[-1] == 3 and float(np.max(im.get_array())) <= 1.0
+@pytest.mark.parametrize("c", [1, 3])
+def test_show_images_refuses_values_outside_the_unit_range_instead_of_clipping(c):
+    """Values above 1 used to be clipped (RGB) or saturated (grey) without a word."""
+    images = _numbered_images(2, c=c)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\], got values from 2 to 4"):
+        viz.show_images(images * 200, title="rgb")
+    with pytest.raises(ValueError, match=r"look like logits: pass torch.sigmoid\(logits\)"):
+        viz.show_images(images * 8 - 4)
+    with pytest.raises(ValueError, match=r"got dtype torch.uint8; .*images.float\(\) / 255"):
+        viz.show_images((images * 255).to(torch.uint8))
+
+
+def test_make_grid_refuses_one_bare_colour_image_as_ambiguous():
+    """(3, H, W) used to be drawn as three grey panels."""
+    image = _numbered_images(1, c=3)[0]
+    with pytest.raises(ValueError, match=r"ambiguous.*images\[None\] for one colour image"):
+        viz.make_grid(image)
+    grid = viz.make_grid(image[None], pad=0)
+    assert grid.shape == (3, 4, 3)
+    np.testing.assert_array_equal(grid, image.permute(1, 2, 0).numpy())
 
 
 def test_show_images_rejects_bad_shapes():

@@ -67,9 +67,21 @@ def test_setting_a_slider_redraws_the_image():
 def test_explorer_uses_ranges_and_initial_values():
     calls = []
     explorer = widgets.latent_explorer(_bar_decoder(calls), latent_dim=2,
-                                       ranges=[(-1, 1), (-2, 5)], initial=[0.5, 9.0])
+                                       ranges=[(-1, 1), (-2, 5)], initial=[0.5, 4.0])
     assert (explorer.sliders[1].min, explorer.sliders[1].max) == (-2.0, 5.0)
-    torch.testing.assert_close(explorer.z, torch.tensor([[0.5, 5.0]]))  # clipped to the range
+    torch.testing.assert_close(explorer.z, torch.tensor([[0.5, 4.0]]))
+
+
+def test_explorer_refuses_an_initial_code_outside_the_ranges_instead_of_clipping_it():
+    with pytest.raises(ValueError, match=r"initial\[1\] = 9 lies outside its slider's range "
+                                         r"\[-2, 5\]"):
+        widgets.latent_explorer(_bar_decoder([]), latent_dim=2, ranges=[(-1, 1), (-2, 5)],
+                                initial=[0.5, 9.0])
+
+
+def test_image_to_png_refuses_values_outside_the_unit_range_instead_of_clipping():
+    with pytest.raises(ValueError, match=r"values from -3 to 2; decode to probabilities"):
+        widgets.image_to_png(torch.linspace(-3, 2, 16).reshape(4, 4))
 
 
 def test_explorer_rejects_bad_arguments():
