@@ -167,7 +167,8 @@ def batches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
             yield tuple(t[start:start + batch_size] for t in tensors)
         else:
             idx = order[start:start + batch_size]
-            yield tuple(t[idx] for t in tensors)
+            # index_select, not t[idx]: the same rows, many times faster on a CPU for images.
+            yield tuple(t.index_select(0, idx) for t in tensors)
 
 
 def _to_split(images, labels) -> Split:
