@@ -105,6 +105,9 @@ exercises: $(STAMP)  ## regenerate exercises/ from the solution masters in solut
 bench: $(STAMP) debs  ## measure the course's data path against a DataLoader loop -> BENCHMARKS.md
 	$(PY) tools/bench.py --dataset both --epochs 10 --update BENCHMARKS.md
 
+bench-gpu: $(STAMP) debs  ## the GPU benchmark (CUDA only; stops on a CPU) -> its section of BENCHMARKS.md
+	$(PY) tools/bench_gpu.py --update BENCHMARKS.md
+
 strip: $(STAMP)  ## remove outputs from the chapter notebooks before committing
 	$(PY) tools/strip_outputs.py chapters/*.ipynb
 

@@ -97,7 +97,8 @@ def _batches(tensors, n: int, batch_size: int, order):
             yield tuple(t[start:start + batch_size] for t in tensors)
         else:
             idx = order[start:start + batch_size]
-            yield tuple(t[idx] for t in tensors)
+            # index_select, not t[idx]: the same rows, many times faster on a CPU for images.
+            yield tuple(t.index_select(0, idx) for t in tensors)
 
 
 def _to_split(images, labels) -> Split:

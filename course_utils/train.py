@@ -139,7 +139,7 @@ def _check_optimizer(model, optimizer, lr):
     once it is known to train some of ``model``'s parameters at a learning rate above 0."""
     if optimizer is None:
         lr = 1e-3 if lr is None else real_number("lr", lr, above=0.0, what="the learning rate")
-        return torch.optim.Adam(model.parameters(), lr=lr)
+        return _adam(model.parameters(), lr)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise ArgumentTypeError(f"optimizer must be a torch.optim.Optimizer (or None for Adam), "
                                 f"got {got(optimizer)}; e.g. torch.optim.Adam(model.parameters(), "
@@ -184,6 +184,17 @@ def _check_fit_args(model, loss_fn, train, test, epochs, batch_size, lr, optimiz
 def _learning_rates(optimizer) -> str:
     rates = sorted({group["lr"] for group in optimizer.param_groups})
     return ", ".join(f"{float(r):g}" for r in rates)
+
+
+def _adam(params, lr: float) -> torch.optim.Optimizer:
+    """``fit``'s default optimiser: Adam, with its fused step (one kernel per parameter instead
+    of about a dozen; same update, differing from the loop form only in the last bits) where
+    this torch and device support it, else the multi-tensor (``foreach``) step."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # older torch, or a device without it
+        return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
 def _train_epoch(model, loss_fn, train: Split, optimizer, *, epoch: int, batch_size: int,

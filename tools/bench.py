@@ -7,10 +7,10 @@ initial weights and the same recipe (784-400-20 :class:`~course_utils.models.MLP
 summed BCE + KL, batch 128, Adam 1e-3), it trains two copies of the model:
 
 (a) ``DataLoader`` -- written the way pytorch/examples writes it: a torchvision data set
-    with ``transforms.ToTensor()``, ``DataLoader(shuffle=True)``, and ``.to(device)`` on
-    every batch;
+    with ``transforms.ToTensor()``, ``DataLoader(shuffle=True)``, ``.to(device)`` on
+    every batch and ``torch.optim.Adam``'s default step;
 (b) ``course``     -- :func:`course_utils.train.fit` on the whole split held as one tensor on
-    the device, batched by slicing.
+    the device, batched by slicing, with fit's default optimiser (Adam's fused step).
 
 The epochs are interleaved (one epoch of (a), then one of (b), ...) so that a change in the
 machine's load hits both paths alike. Seconds per epoch count training only; both models
@@ -144,17 +144,21 @@ def run_dataset(key: str, *, epochs: int, batch_size: int, lr: float, seed: int,
     # One-time costs (memory allocation, first-call set-up) go to an untimed warm-up of both
     # paths on a throwaway copy of the model, so that neither path's first epoch pays them.
     warm = copy.deepcopy(initial).to(device)
-    warm_opt = torch.optim.Adam(warm.parameters(), lr=lr)
     dataloader_epoch(warm, torch.utils.data.DataLoader(
         torch.utils.data.Subset(train_ds, range(min(len(train_ds), 2 * batch_size))),
-        batch_size=batch_size, shuffle=True, **kwargs), warm_opt, device)
-    course_epoch(warm, train_dev.head(2 * batch_size), warm_opt, device, batch_size, seed)
-    del warm, warm_opt
+        batch_size=batch_size, shuffle=True, **kwargs),
+        torch.optim.Adam(warm.parameters(), lr=lr), device)
+    course_epoch(warm, train_dev.head(2 * batch_size), train._adam(warm.parameters(), lr),
+                 device, batch_size, seed)
+    del warm
     seed_everything(seed, threads=torch.get_num_threads())
     state = {}
     for label, bs in paths:
         model = copy.deepcopy(initial).to(device)  # the same initial weights for every path
-        state[label] = (model, torch.optim.Adam(model.parameters(), lr=lr), bs, [], [])
+        # Each path's own Adam: pytorch/examples' plain one for (a), fit's default for (b).
+        opt = (torch.optim.Adam(model.parameters(), lr=lr) if label.startswith("(a)")
+               else train._adam(model.parameters(), lr))
+        state[label] = (model, opt, bs, [], [])
     for epoch in range(epochs):
         for label, (model, opt, bs, seconds, train_losses) in state.items():
             if label.startswith("(a)"):
@@ -164,7 +168,7 @@ def run_dataset(key: str, *, epochs: int, batch_size: int, lr: float, seed: int,
             seconds.append(s)
             train_losses.append(loss)
             log(f"  epoch {epoch + 1}/{epochs} {label:<28} {s:7.2f} s  "
-                f"train loss {loss:7.2f} nats/image")
+                f"train loss {loss:7.2f} nats/image  ({_load()})")
     rows = []
     for label, (model, _, bs, seconds, train_losses) in state.items():
         torch.manual_seed(seed)  # the same z draws for every model's evaluation
@@ -180,6 +184,28 @@ def _load() -> str:
         return "load average %.2f / %.2f / %.2f (1/5/15 min)" % os.getloadavg()
     except OSError:
         return "load average unavailable"
+
+
+def _loaded_note(*loads: str) -> str:
+    """A sentence when a 1-minute load average exceeded the machine's cores, else ``.``."""
+    cores = os.cpu_count() or 1
+    values = []
+    for text in loads:
+        try:
+            values.append(float(text.split("average ", 1)[1].split(" /", 1)[0]))
+        except (IndexError, ValueError):
+            pass
+    if values and max(values) > cores:
+        return (f". The machine was loaded (1-minute load {max(values):.1f} on {cores} cores): "
+                "other work shared the cores, so the seconds are inflated; both paths ran "
+                "interleaved, so their ratio is the fairer number.")
+    return "."
+
+
+def _omp_setting() -> str:
+    """OpenMP's wait policy when the environment sets it (it changes multi-thread timings)."""
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    return f", OMP_WAIT_POLICY={policy}" if policy else ""
 
 
 def text_table(result: dict) -> str:
@@ -202,8 +228,9 @@ def markdown(results: list, *, epochs: int, command: str, device, load_before: s
              load_after: str) -> str:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"Measured {when} by `{command}`.", "",
-           f"- Machine: {describe(device)}.",
-           f"- Machine load: before, {load_before}; after, {load_after}.",
+           f"- Machine: {describe(device)}{_omp_setting()}.",
+           f"- Machine load: before, {load_before}; after, {load_after}"
+           f"{_loaded_note(load_before, load_after)}",
            f"- Recipe: 784-400-20 MLPVAE, Bernoulli decoder (summed BCE + KL), Adam 1e-3, "
            f"{epochs} epoch(s), same seed and initial weights for every path.", ""]
     for res in results:
@@ -271,7 +298,7 @@ def main(argv=None) -> list:
     load_before = _load()
     print("Benchmark: DataLoader loop (a) vs course_utils.train.fit on tensors (b); "
           f"784-400-20 MLP VAE, Adam {args.lr:g}, {args.epochs} epoch(s), seed {args.seed}")
-    print(f"machine: {describe(device)}")
+    print(f"machine: {describe(device)}{_omp_setting()}")
     print(f"machine {load_before}")
     keys = ("fashion", "mnist") if args.dataset == "both" else (args.dataset,)
     results = [run_dataset(k, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
