@@ -83,6 +83,18 @@ def headlines(notebook: dict) -> list[tuple[str, str]]:
     return found
 
 
+def glued_headlines(glue: dict) -> list[tuple[str, str]]:
+    """The same from myst-nb's ``<doc>.glue.json`` (it moves glue outputs out of the notebook)."""
+    found = []
+    for output in glue.values():
+        label = output.get("metadata", {}).get("course_utils", {}).get("headline")
+        data = output.get("data", {})
+        value = data.get("text/plain", data.get(GLUE_TEXT))
+        if label and value is not None:
+            found.append((label, _number(value)))
+    return found
+
+
 def _number(text: str) -> str:
     text = "".join(text).strip().strip("'\"")
     try:
@@ -91,7 +103,7 @@ def _number(text: str) -> str:
         return text
     if value == int(value) and abs(value) < 1e9 and "." not in text:
         return f"{int(value):,}"
-    return f"{value:.4g}"
+    return f"{value:.5g}"
 
 
 def recorded_checks(solution: Path) -> list[str]:
@@ -129,7 +141,9 @@ def chapter_rows(app) -> list[list[str]]:
             continue
         notebook = json.loads(path.read_text())
         setup = setup_line(notebook)
-        numbers = headlines(notebook)
+        glue_file = executed / f"{docname}.glue.json"
+        numbers = headlines(notebook) + (
+            glued_headlines(json.loads(glue_file.read_text())) if glue_file.exists() else [])
         if setup is None:
             logger.warning(f"build status: {docname} printed no setup line "
                            "(course_utils.print_setup): device and profile unknown")

@@ -45,8 +45,15 @@ def test_setup_line_reads_device_and_profile():
 def test_headlines_are_only_the_glued_values_marked_as_headline():
     nb = _nb(_code("glue", [_glued("98.2512", "test NLL (nats/image)"), _glued("3.0")]),
              _code("glue", [_glued("60000", "training images")]))
-    assert build_status.headlines(nb) == [("test NLL (nats/image)", "98.25"),
+    assert build_status.headlines(nb) == [("test NLL (nats/image)", "98.251"),
                                           ("training images", "60,000")]
+
+
+def test_headlines_are_read_from_myst_nb_glue_file_too():
+    glue = {"ch05_a": {"metadata": {"scrapbook": {}, "course_utils": {"headline": "test NLL (nats/image)"}},
+                       "data": {"text/plain": "153.98194"}},
+            "ch05_b": {"metadata": {"scrapbook": {}}, "data": {"text/plain": "6"}}}
+    assert build_status.glued_headlines(glue) == [("test NLL (nats/image)", "153.98")]
 
 
 def test_recorded_checks_are_the_solution_check_lines(tmp_path):
