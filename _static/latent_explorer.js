@@ -33,7 +33,7 @@
     return HALF;
   }
 
-  var BYTES = {F16: 2, F32: 4, U8: 1};
+  var BYTES = {F16: 2, F32: 4, I16: 2, U8: 1};
   var ACTIVATIONS = {relu: 1, leaky_relu: 1, tanh: 1, sigmoid: 1};
 
   function fail(message) { throw new Error('latent explorer asset: ' + message); }
@@ -63,6 +63,9 @@
       } else if (t.dtype === 'F32') {
         data = new Float32Array(count);
         for (i = 0; i < count; i++) data[i] = view.getFloat32(begin + 4 * i, true);
+      } else if (t.dtype === 'I16') {
+        data = new Int16Array(count);
+        for (i = 0; i < count; i++) data[i] = view.getInt16(begin + 2 * i, true);
       } else {
         var table = halfTable();
         data = new Float32Array(count);
@@ -78,7 +81,18 @@
       if (spec.activation !== null && !ACTIVATIONS[spec.activation]) {
         fail('unknown activation ' + spec.activation);
       }
-      return {W: W.data, b: b.data, nOut: W.shape[0], nIn: W.shape[1],
+      var weights = W.data;
+      if (spec.weight_scale) {  // int16 values times their row's float32 scale
+        var scale = tensors[spec.weight_scale], nIn = W.shape[1];
+        if (!scale || scale.shape[0] !== W.shape[0]) fail(spec.weight_scale + ' is misshapen');
+        weights = new Float32Array(W.data.length);
+        for (var r = 0; r < W.shape[0]; r++) {
+          for (var c = 0; c < nIn; c++) weights[r * nIn + c] = W.data[r * nIn + c] * scale.data[r];
+        }
+      } else if (W.dtype === 'I16') {
+        fail(spec.weight + ' is int16 without a weight_scale');
+      }
+      return {W: weights, b: b.data, nOut: W.shape[0], nIn: W.shape[1],
               activation: spec.activation, slope: spec.slope === undefined ? 0.01 : spec.slope,
               out: new Float32Array(W.shape[0])};
     });
@@ -354,6 +368,7 @@
       var radius = Math.sqrt(z[0] * z[0] + z[1] * z[1]);
       readout.textContent = 'z = (' + fmt(z[0]) + ', ' + fmt(z[1]) + ')   |z| = ' +
         fmt(radius) + ': ' + where(radius);
+      map.setAttribute('aria-valuenow', String(z[0]));   // a 2-D slider: valuetext has both
       map.setAttribute('aria-valuetext', 'z1 ' + fmt(z[0]) + ', z2 ' + fmt(z[1]));
       root.dataset.z = JSON.stringify(z);
       root.dataset.updates = String(++updates);

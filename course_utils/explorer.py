@@ -15,17 +15,19 @@ without the library:
 
 * 8 bytes: ``N``, the header length, unsigned little-endian;
 * ``N`` bytes: a UTF-8 JSON object, padded with spaces to a multiple of 8 bytes. Each tensor
-  has an entry ``{"dtype": "F16" | "F32" | "U8", "shape": [...], "data_offsets": [begin,
+  has an entry ``{"dtype": "F16" | "F32" | "I16" | "U8", "shape": [...], "data_offsets": [begin,
   end]}`` (byte offsets into the data that follows, in order, no gaps). ``"__metadata__"``
   maps ``"format"`` to ``"course-explorer"``, ``"version"`` to ``"1"`` and ``"explorer"``
   to a JSON string describing the network (below);
 * the data: each tensor row-major (C order), little-endian.
 
 Tensors: ``layer<i>.weight`` ``(out, in)`` and ``layer<i>.bias`` ``(out,)`` for the i-th
-linear layer (PyTorch's layout: ``y = W x + b``); for a map, ``points.z`` ``(n, 2)`` and
+linear layer (PyTorch's layout: ``y = W x + b``); int16 weights come with
+``layer<i>.weight_scale`` ``(out,)`` float32, and the weight is ``int16 value * scale`` of its
+row (computed in float32); for a map, ``points.z`` ``(n, 2)`` and
 ``points.label`` ``(n,)`` uint8. The ``explorer`` description holds ``latent_dim``,
 ``image_shape`` ``[C, H, W]``, ``layers`` (one ``{"weight", "bias", "activation"}`` per
-linear layer; activation ``"relu"``, ``"leaky_relu"`` (with ``"slope"``), ``"tanh"``,
+linear layer, plus ``"weight_scale"`` for int16 weights; activation ``"relu"``, ``"leaky_relu"`` (with ``"slope"``), ``"tanh"``,
 ``"sigmoid"`` or ``null``), ``output`` (``"sigmoid"``: the network returns Bernoulli
 logits; ``"clamp"``: it returns Gaussian means, shown clipped to [0, 1]), ``dtype`` and
 ``max_abs_error`` (the largest pixel difference between the stored weights and the trained
@@ -33,9 +35,12 @@ model, measured at export), ``box`` (the explorer's range), ``profile`` (the run
 that trained it), and whatever the chapter adds (``title``, ``extent``,
 ``kl_per_dim``, ...).
 
-Weights are stored as float16 when that changes no decoded pixel by more than
+Weights are stored in two bytes each when that changes no decoded pixel by more than
 ``F16_TOLERANCE`` (measured on the exported points and on seeded codes spread over the
-explorer's range), else float32; an asset must stay under ``MAX_BYTES``.
+explorer's range): as float16 if it passes, else as int16 with one float32 scale per row
+(the same size; a row's typical weights get several times finer steps, since float16
+spends five of its bits on an exponent), else as float32. An asset must stay under
+``MAX_BYTES``.
 """
 from __future__ import annotations
 
@@ -64,7 +69,9 @@ F16_TOLERANCE = 1e-3          # pixel values in [0, 1]
 MAX_BYTES = 1_000_000         # per asset, i.e. per decoder a page loads
 FORMAT, VERSION = "course-explorer", "1"
 OUTPUTS = ("sigmoid", "clamp")
-_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "U8": np.dtype("u1")}
+_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "I16": np.dtype("<i2"),
+           "U8": np.dtype("u1")}
+ENCODINGS = ("float16", "int16", "float32")     # tried in this order by dtype="auto"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -79,7 +86,7 @@ class Asset:
     path: Path
     src: str
     nbytes: int
-    dtype: str               # "float16" or "float32"
+    dtype: str               # "float16", "int16" or "float32"
     max_abs_error: float     # largest |pixel difference| to the trained model, [0, 1] scale
     n_probe: int             # codes on which it was measured
     latent_dim: int
@@ -157,7 +164,7 @@ def _run(layers: list[dict], z: torch.Tensor, output: str) -> torch.Tensor:
 # ----------------------------------------------------------------------------- the file
 
 def write_asset(path, tensors: dict, description: dict) -> int:
-    """Write ``tensors`` (name -> (array, "F16" | "F32" | "U8")) and ``description`` to ``path``
+    """Write ``tensors`` (name -> (array, "F16" | "F32" | "I16" | "U8")) and ``description`` to ``path``
     in the format of the module docstring, atomically. Returns the file size in bytes."""
     header, blobs, offset = {}, [], 0
     for name, (array, dtype) in tensors.items():
@@ -213,7 +220,10 @@ def load_decoder(path) -> tuple[list[dict], dict]:
     tensors, description = read_asset(path)
     layers = []
     for spec in description["layers"]:
-        layer = {"weight": torch.from_numpy(tensors[spec["weight"]].astype(np.float32)),
+        weight = torch.from_numpy(tensors[spec["weight"]].astype(np.float32))
+        if "weight_scale" in spec:          # int16 values times their row's scale
+            weight = weight * torch.from_numpy(tensors[spec["weight_scale"]].copy())[:, None]
+        layer = {"weight": weight,
                  "bias": torch.from_numpy(tensors[spec["bias"]].astype(np.float32)),
                  "activation": spec["activation"]}
         if "slope" in spec:
@@ -244,8 +254,30 @@ def decode(layers_or_path, z, output: str | None = None, image_shape=None) -> to
 
 # ----------------------------------------------------------------------------- export
 
+def _int16_rows(weight: torch.Tensor):
+    """``weight`` (out, in) as int16 values and one float32 scale per row (max |w| / 32767)."""
+    scale = weight.abs().amax(dim=1) / 32767
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale)).float()
+    values = torch.round(weight / scale[:, None]).clamp(-32767, 32767).to(torch.int16)
+    return values, scale
+
+
+def _encoded(layers: list[dict], encoding: str) -> list[dict]:
+    """``layers`` as the page will compute them after storing them as ``encoding``."""
+    if encoding == "float32":
+        return layers
+    if encoding == "float16":
+        return [{**l, "weight": l["weight"].half().float(), "bias": l["bias"].half().float()}
+                for l in layers]
+    out = []
+    for l in layers:
+        values, scale = _int16_rows(l["weight"])
+        out.append({**l, "weight": values.float() * scale[:, None]})
+    return out
+
+
 def _probe_codes(points, latent_dim: int, box: float) -> torch.Tensor:
-    """Codes on which the float16 error is measured: the points (up to 2,000), 512 prior
+    """Codes on which the stored weights' error is measured: the points (up to 2,000), 512 prior
     draws and 512 uniform draws in the explorer's box, from a private generator (the
     notebook's random state is left alone)."""
     gen = torch.Generator().manual_seed(0)
@@ -269,8 +301,9 @@ def export(decoder: nn.Module, name: str, *, output: str, image_shape=(1, 28, 28
     image_shape: ``(C, H, W)`` of the decoded image (C = 1: grey).
     points, labels: ``(n, latent_dim)`` codes and ``(n,)`` integer classes 0..255 to plot.
     meta: JSON-serialisable extras for the page (``title``, ``kl_per_dim``, ...).
-    dtype: ``"auto"`` (float16 if the measured error is at most ``tolerance``, else
-        float32), ``"float16"`` or ``"float32"``.
+    dtype: ``"auto"`` (the first of float16, int16 with a scale per row, float32 whose
+        measured error is at most ``tolerance``), or one of ``"float16"``, ``"int16"``,
+        ``"float32"``.
     box: the explorer's range, ``[-box, box]`` per coordinate (error probes are drawn there).
     max_bytes: the largest file allowed; a larger one raises ``ValueError``.
     Returns an :class:`Asset`. Writes that one file and nothing else.
@@ -281,8 +314,8 @@ def export(decoder: nn.Module, name: str, *, output: str, image_shape=(1, 28, 28
     if output not in OUTPUTS:
         raise ValueError(f"output must be 'sigmoid' (Bernoulli logits) or 'clamp' (Gaussian "
                          f"means); got {output!r}.")
-    if dtype not in ("auto", "float16", "float32"):
-        raise ValueError(f"dtype must be 'auto', 'float16' or 'float32'; got {dtype!r}.")
+    if dtype not in ("auto", *ENCODINGS):
+        raise ValueError(f"dtype must be 'auto', 'float16', 'int16' or 'float32'; got {dtype!r}.")
     image_shape = tuple(int(s) for s in image_shape)
     if len(image_shape) != 3 or image_shape[0] not in (1, 3):
         raise ValueError(f"image_shape must be (C, H, W) with C = 1 or 3; got {image_shape}.")
@@ -308,25 +341,36 @@ def export(decoder: nn.Module, name: str, *, output: str, image_shape=(1, 28, 28
 
     probe = _probe_codes(points, latent_dim, box)
     reference = _run(layers, probe, output)
-    halves = [{**l, "weight": l["weight"].half().float(), "bias": l["bias"].half().float()}
-              for l in layers]
-    error16 = (_run(halves, probe, output) - reference).abs().max().item()
-    use16 = dtype == "float16" or (dtype == "auto" and error16 <= tolerance)
-    error = error16 if use16 else 0.0
-    code = "F16" if use16 else "F32"
+    errors = {}
+    for encoding in ENCODINGS if dtype == "auto" else (dtype,):
+        stored = _run(_encoded(layers, encoding), probe, output)
+        errors[encoding] = (stored - reference).abs().max().item()
+        if errors[encoding] <= tolerance:
+            break
+    encoding = encoding if dtype == "auto" else dtype
+    error = errors[encoding]
 
     specs = []
     for i, layer in enumerate(layers):
-        tensors[f"layer{i}.weight"] = (layer["weight"].numpy(), code)
-        tensors[f"layer{i}.bias"] = (layer["bias"].numpy(), code)
+        weight, bias = layer["weight"].numpy(), layer["bias"].numpy()
         spec = {"weight": f"layer{i}.weight", "bias": f"layer{i}.bias",
                 "activation": layer["activation"]}
+        if encoding == "int16":
+            values, scale = _int16_rows(layer["weight"])
+            tensors[f"layer{i}.weight"] = (values.numpy(), "I16")
+            tensors[f"layer{i}.weight_scale"] = (scale.numpy(), "F32")
+            tensors[f"layer{i}.bias"] = (bias, "F32")
+            spec["weight_scale"] = f"layer{i}.weight_scale"
+        else:
+            code = "F16" if encoding == "float16" else "F32"
+            tensors[f"layer{i}.weight"] = (weight, code)
+            tensors[f"layer{i}.bias"] = (bias, code)
         if "slope" in layer:
             spec["slope"] = layer["slope"]
         specs.append(spec)
     description = {**(meta or {}), "name": name, "latent_dim": int(latent_dim),
                    "image_shape": list(image_shape), "layers": specs, "output": output,
-                   "dtype": "float16" if use16 else "float32", "max_abs_error": error,
+                   "dtype": encoding, "max_abs_error": error,
                    "box": float(box), "profile": profile()}
     if points is not None:
         description["points"] = "points.z"
@@ -337,8 +381,9 @@ def export(decoder: nn.Module, name: str, *, output: str, image_shape=(1, 28, 28
     if nbytes > max_bytes:
         path.unlink()
         raise ValueError(f"{name}: the asset would be {nbytes:,} bytes, over max_bytes="
-                         f"{max_bytes:,}; export fewer points, a smaller decoder, or "
-                         f"dtype='float16'.")
+                         f"{max_bytes:,} ({encoding} weights; largest pixel error of each "
+                         f"encoding tried: {errors}); export fewer points, a smaller decoder, "
+                         f"or pass a larger tolerance.")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     src = f"{Path(folder).name}/{name}.safetensors" if Path(folder).name else path.name
     return Asset(name=name, path=path, src=src, nbytes=nbytes,

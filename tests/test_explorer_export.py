@@ -85,6 +85,23 @@ def test_float16_is_chosen_by_the_measured_error(vae2, tmp_path):
     assert np.array_equal(tensors["layer1.weight"], vae2.decoder[2].weight.detach().numpy())
 
 
+def test_int16_with_a_scale_per_row_is_the_fallback_when_float16_misses(vae2, tmp_path):
+    half = _export(vae2, tmp_path, dtype="float16")
+    ints = _export(vae2, tmp_path, dtype="int16")
+    assert 0 < ints.max_abs_error < half.max_abs_error, "int16 rows should be finer here"
+    between = (ints.max_abs_error + half.max_abs_error) / 2
+    auto = _export(vae2, tmp_path, tolerance=between)
+    assert auto.dtype == "int16" and auto.max_abs_error == ints.max_abs_error
+    assert abs(auto.nbytes - half.nbytes) < 10_000, "both store two bytes per weight"
+    tensors, description = explorer.read_asset(auto.path)
+    assert tensors["layer1.weight"].dtype == np.int16
+    assert description["layers"][1]["weight_scale"] == "layer1.weight_scale"
+    w = vae2.decoder[2].weight.detach()
+    stored = explorer.load_decoder(auto.path)[0][1]["weight"]
+    step = w.abs().amax(dim=1, keepdim=True) / 32767
+    assert ((stored - w).abs() <= 0.51 * step).all(), "within half a step (float32 rounding aside)"
+
+
 def test_an_asset_over_the_size_limit_is_refused_and_not_left_behind(vae2, tmp_path):
     with pytest.raises(ValueError, match=r"over max_bytes=100,000"):
         _export(vae2, tmp_path, max_bytes=100_000)
@@ -116,7 +133,7 @@ def test_every_activation_and_the_clamp_output_round_trip(tmp_path):
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"name": "bad name"}, ValueError, "name must be letters"),
     ({"output": "softmax"}, ValueError, "output must be 'sigmoid'"),
-    ({"dtype": "int8"}, ValueError, "dtype must be 'auto'"),
+    ({"dtype": "int8"}, ValueError, "dtype must be 'auto', 'float16', 'int16'"),
     ({"image_shape": (1, 20, 20)}, ValueError, "784 values per code.*400 pixels"),
     ({"points": torch.zeros(5, 3)}, ValueError, r"points must be \(n, 2\)"),
     ({"points": torch.zeros(5, 2), "labels": torch.zeros(4)}, ValueError, "labels must be 5"),

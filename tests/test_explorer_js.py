@@ -21,7 +21,7 @@ from course_utils import data, explorer, losses, models, train
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "_static" / "latent_explorer.js"
 NODE = os.environ.get("NODE") or shutil.which("node") or "/usr/bin/node"
-TOLERANCE = {"float16": 1e-3, "float32": 1e-5}
+TOLERANCE = {"float16": 1e-3, "int16": 1e-3, "float32": 1e-5}
 pytestmark = pytest.mark.slow   # runs Node in a subprocess
 
 # Decode every code read from stdin (a JSON list) with the page's decoder; print the pixels
@@ -100,21 +100,23 @@ def test_js_equals_pytorch_with_float16_weights(trained, tmp_path, dim):
 
 
 @pytest.mark.parametrize("dim", [2, 20])
-def test_js_equals_pytorch_with_float32_weights(trained, tmp_path, dim):
+@pytest.mark.parametrize("dtype", ["int16", "float32"])
+def test_js_equals_pytorch_with_int16_or_float32_weights(trained, tmp_path, dim, dtype):
     model = trained[dim]
     asset = explorer.export(model.decoder, f"v{dim}", output="sigmoid", folder=tmp_path,
-                            points=trained[f"mu{dim}"], dtype="float32", max_bytes=2_000_000)
+                            points=trained[f"mu{dim}"], dtype=dtype, max_bytes=2_000_000)
     difference = assert_js_matches_torch(asset, _pixels(model))
-    print(f"{dim}-d, float32: max |JS - torch| = {difference:.2e}")
+    print(f"{dim}-d, {dtype}: max |JS - torch| = {difference:.2e}")
 
 
 def test_js_runs_every_activation_and_the_clamp_output(tmp_path):
     torch.manual_seed(0)
     decoder = nn.Sequential(nn.Linear(4, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.Tanh(),
                             nn.Linear(32, 32), nn.Sigmoid(), nn.Linear(32, 3 * 5 * 5))
-    asset = explorer.export(decoder, "acts", output="clamp", image_shape=(3, 5, 5),
-                            folder=tmp_path, dtype="float32")
-    assert_js_matches_torch(asset, lambda z: decoder(z).clamp(0, 1))
+    for dtype in ("float32", "int16"):
+        asset = explorer.export(decoder, "acts", output="clamp", image_shape=(3, 5, 5),
+                                folder=tmp_path, dtype=dtype)
+        assert_js_matches_torch(asset, lambda z: decoder(z).clamp(0, 1))
 
 
 def _transposed_export(monkeypatch, layer):
