@@ -281,13 +281,14 @@
       b.font = '11px system-ui, sans-serif';
       b.textAlign = 'center';
       b.textBaseline = 'top';
-      for (var v = Math.ceil(-E); v <= Math.floor(E); v++) {
+      var tick = side < 280 ? 2 : 1;  // a label per unit where there is room (not on a phone)
+      for (var v = Math.ceil(-E / tick) * tick; v <= E; v += tick) {
         b.fillText(fmt(v, 0), geo.x(v), geo.t + side + 4);
         b.fillRect(geo.x(v) - 0.5, geo.t + side, 1, 3);
       }
       b.textAlign = 'right';
       b.textBaseline = 'middle';
-      for (v = Math.ceil(-E); v <= Math.floor(E); v++) {
+      for (v = Math.ceil(-E / tick) * tick; v <= E; v += tick) {
         b.fillText(fmt(v, 0), geo.l - 5, geo.y(v));
         b.fillRect(geo.l - 3, geo.y(v) - 0.5, 3, 1);
       }
@@ -423,15 +424,36 @@
       if (m.latentDim !== dim) throw new Error('the decoders have different latent sizes');
     });
     var z = new Float32Array(dim);
+    // The images stick to the top of the window while the reader works the sliders; a
+    // scrolling output box (myst-nb's overflow: auto) would trap them inside itself.
+    var box0 = root.closest('.output');
+    if (box0) box0.style.overflow = 'visible';
     var wrap = el('div', {'class': 'lx lx-traversal'}, root);
-    var row = el('div', {'class': 'lx-row lx-images'}, wrap);
+    var row = el('div', {'class': 'lx-row lx-images',
+                         style: 'grid-template-columns: repeat(' + models.length +
+                         ', minmax(0, 11rem))'}, wrap);
     var panels = models.map(function (model, k) {
       var fig = el('figure', {'class': 'lx-panel lx-imagebox'}, row);
       el('figcaption', {'class': 'lx-title', text: entries[k].title}, fig);
       var image = imageCanvas(model, fig, 'decoded image, ' + entries[k].title);
-      var change = el('span', {'class': 'lx-change'}, fig);
+      var change = el('span', {'class': 'lx-change',
+                               title: 'mean absolute pixel change from the image at z = 0'}, fig);
       return {image: image, change: change, origin: decode(model, new Float32Array(dim))};
     });
+    // The sticky images need an opaque background: the one the explorer sits on (the theme
+    // may give outputs a light box in dark mode), looked up again when the theme changes.
+    function backdrop() {
+      for (var a = root; a; a = a.parentElement) {
+        var c = getComputedStyle(a).backgroundColor;
+        if (c && c !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(c)) {
+          row.style.background = c;
+          return;
+        }
+      }
+    }
+    backdrop();
+    new MutationObserver(function () { setTimeout(backdrop, 50); })
+      .observe(document.documentElement, {attributes: true, attributeFilter: ['data-theme']});
     var readout = el('output', {'class': 'lx-readout'}, wrap);
     var sliders = el('div', {'class': 'lx-sliders'}, wrap);
     var inputs = [];
@@ -462,7 +484,7 @@
       panels.forEach(function (p) {
         var pixels = p.image.draw(z), total = 0;
         for (var i = 0; i < pixels.length; i++) total += Math.abs(pixels[i] - p.origin[i]);
-        p.change.textContent = 'mean |change| from z = 0: ' + fmt(total / pixels.length, 3);
+        p.change.textContent = 'change from z = 0: ' + fmt(total / pixels.length, 3);
       });
       var moved = [];
       for (var j = 0; j < dim; j++) if (z[j] !== 0) moved.push('z' + (j + 1) + ' = ' + fmt(z[j]));
