@@ -18,6 +18,8 @@ One module per concern, each importing only the ones listed before it:
 * ``metrics`` -- IWAE bound, ELBO, active units, KL per dimension, codebook usage.
 * ``viz`` -- figures (image grids, latent scatters, training curves).
 * ``widgets`` -- ipywidgets latent explorers for a live notebook.
+* ``explorer`` -- a trained decoder exported for the book's in-page latent explorers
+  (``_static/latent_explorer.js`` runs it in the browser).
 * ``checks`` -- the exercises' answer checkers (a package: harness + one module per exercise).
 
 Only ``runtime``'s helpers and ``glue`` are re-exported here; import the others as modules
