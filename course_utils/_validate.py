@@ -6,7 +6,8 @@ names the argument, says what it got, and what to pass instead. Nothing is silen
 clipped, replaced or dropped. These helpers write those messages the same way everywhere::
 
     size = whole_number("size", size, minimum=1, what="pixels per side, e.g. 64")
-    ->  ValueError: size must be a whole number >= 1 (pixels per side, e.g. 64), got float 32.5; pass int(32.5) ...
+    # size=32.5 -> ArgumentTypeError: size must be a whole number >= 1 (pixels per side,
+    #              e.g. 64), got 32.5; convert it: size=int(...).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 __all__ = ["ArgumentTypeError", "got", "whole_number", "optional_limit", "real_number", "flag",
-           "tensor", "finite"]
+           "tensor"]
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -120,18 +121,9 @@ def tensor(name: str, value, *, floating: bool = False, what: str = "") -> torch
                 else "convert it first: torch.tensor(...)")
         raise ArgumentTypeError(f"{name} must be a torch.Tensor{shape}, got {got(value)}; {hint}.")
     if floating and not value.is_floating_point():
-        raise ArgumentTypeError(f"{name} must be a floating-point tensor{shape}, got dtype {value.dtype}; "
-                        f"convert it first: {name}.float()" +
-                        (" (and scale 0..255 pixels into [0, 1]: x.float() / 255)"
-                         if value.dtype == torch.uint8 else "") + ".")
+        scale = (" (and scale 0..255 pixels into [0, 1]: x.float() / 255)"
+                 if value.dtype == torch.uint8 else "")
+        raise ArgumentTypeError(f"{name} must be a floating-point tensor{shape}, got dtype "
+                                f"{value.dtype}; convert it first: {name}.float(){scale}.")
     return value
 
-
-def finite(name: str, value: torch.Tensor, hint: str = "") -> None:
-    """Raise unless every entry of the tensor ``value`` is finite (counts NaN and inf)."""
-    bad = ~torch.isfinite(value.detach())
-    if bool(bad.any()):
-        n_nan = int(torch.isnan(value.detach()).sum())
-        n_inf = int(bad.sum()) - n_nan
-        raise ValueError(f"{name} holds {n_nan} NaN and {n_inf} infinite value(s) (shape "
-                         f"{tuple(value.shape)}); {hint or 'find where they come from first'}.")

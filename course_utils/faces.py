@@ -263,8 +263,9 @@ def _load_cache(path: Path, key: dict):
         cache = torch.load(path, map_location="cpu", weights_only=True)
         for k, v in key.items():
             if cache.get(k) != v:
-                shown = cache.get(k) if k != "files" else f"{len(cache.get(k) or ())} other files"
-                return None, f"it was built with {k}={shown!r}, not {v if k != 'files' else '...'!r}"
+                if k == "files":
+                    return None, "it was built with files= other than those listed now"
+                return None, f"it was built with {k}={cache.get(k)!r}, not {v!r}"
         images, n = cache["images"], len(key["files"])
         if images.shape != (n, 3, key["size"], key["size"]) or images.dtype != torch.uint8:
             return None, f"its tensors have the wrong shapes ({tuple(images.shape)})"

@@ -14,9 +14,11 @@ built on first use.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,7 +27,7 @@ import pytest
 import torch
 
 import course_utils as cu
-from course_utils import data, faces, losses, metrics, models, train, viz, widgets
+from course_utils import data, losses, metrics, models, train, viz, widgets
 
 # --- small fixtures, built on first use -------------------------------------------------------
 
@@ -78,7 +80,7 @@ def celeba_folder(kind: str) -> Path:
     """A tiny CelebA in a temporary folder: ``"whole"`` (with its partition file),
     ``"subset"`` (images 1-6, no partition file: all of them are train images)."""
     from PIL import Image
-    root = Path(tempfile.mkdtemp(prefix=f"celeba-{kind}-"))
+    root = temporary_folder()
     folder = root / "celeba" / "img_align_celeba"
     folder.mkdir(parents=True)
     names = [f"{k:06d}.jpg" for k in range(1, 7)]
@@ -92,13 +94,16 @@ def celeba_folder(kind: str) -> Path:
     return root
 
 
-def empty_folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix="no-data-"))
+def temporary_folder() -> Path:
+    """A new empty folder, removed when the tests end."""
+    root = Path(tempfile.mkdtemp(prefix="bad-inputs-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
 
 
-def bare_layout_folder(kind: str) -> Path:
-    """A Kaggle-looking folder with its attribute file missing, or a folder of loose JPEGs."""
-    root = empty_folder()
+def kaggle_folder_without_attributes() -> Path:
+    """Kaggle's CelebA layout (images one folder deeper) with its attribute file missing."""
+    root = temporary_folder()
     (root / "celeba" / "img_align_celeba" / "img_align_celeba").mkdir(parents=True)
     return root
 
@@ -221,7 +226,7 @@ CASES = [
      data.DataNotFoundError, r"CelebA's test split is empty: none of the 6 images is in it by "
                              r"the official numbering \(there is no list_eval_partition.txt"),
     ("load_celeba Kaggle folder without its attribute file",
-     lambda: data.load_celeba(root=bare_layout_folder("kaggle"), download=False),
+     lambda: data.load_celeba(root=kaggle_folder_without_attributes(), download=False),
      data.DataNotFoundError, r"holds neither layout: img_align_celeba/\*\.jpg with "
                              r"list_attr_celeba.txt or img_align_celeba/img_align_celeba/\*\.jpg "
                              r"with list_attr_celeba.csv"),
