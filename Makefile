@@ -14,12 +14,9 @@ WORKERS ?= 2
 TEST_ENV := $(shell grep -v '^\#' tests/smoke.env | xargs)
 PYTEST   := $(TEST_ENV) $(PY) -m pytest
 DEBIAN_FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
-# Widget scripts served with the book (see _ext/offline_assets.py), from the npm registry.
-WIDGETS := _ext/vendor/widgets
-WIDGET_PACKAGES := requirejs@2 @jupyter-widgets/html-manager@1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv debs widgets book lab lab-setup browser-test test unit check grade exercises bench strip clean
+.PHONY: help venv debs book lab lab-setup browser-test test unit check grade exercises bench strip clean
 
 help:  ## list the targets
 	@echo "make <target>:"
@@ -50,17 +47,7 @@ debs:  ## install the Debian packages above when missing (needs root or sudo; el
 	    echo "Not root: not installing$$need (see README)."; exit 0; fi; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need
 
-# require.js and @jupyter-widgets/html-manager from npm, so saved widgets render offline.
-# Without npm the book still builds; its widget pages then load these scripts from a CDN.
-widgets:  ## fetch the widget scripts the book serves (npm), unless already there
-	@if [ -f $(WIDGETS)/embed-amd.js ] && [ -f $(WIDGETS)/require.js ]; then exit 0; fi; \
-	if ! command -v npm >/dev/null; then echo "npm not found: widget pages will load their scripts from a CDN."; exit 0; fi; \
-	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent $(WIDGET_PACKAGES) >/dev/null) && \
-	for t in $$tmp/*.tgz; do tar xzf $$t -C $$tmp && cp -r $$tmp/package/. $$tmp/$$(basename $$t .tgz) && rm -rf $$tmp/package; done && \
-	mkdir -p $(WIDGETS) && cp -r $$tmp/jupyter-widgets-html-manager-*/dist/. $(WIDGETS)/ && \
-	cp $$tmp/requirejs-*/require.js $(WIDGETS)/ && rm -rf $$tmp && echo "widget scripts in $(WIDGETS)"
-
-book: $(STAMP) debs widgets  ## execute the chapters and build the HTML book into _build/html
+book: $(STAMP) debs  ## execute the chapters and build the HTML book into _build/html
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open _build/html/index.html"
 

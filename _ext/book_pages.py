@@ -1,42 +1,38 @@
-"""Page-level fixes for the built book (see also ``offline_assets``).
+"""Page-level fixes for the built book (see also ``offline_assets`` and ``book_search``).
 
+* **Buttons only for a real repository.** The course's public address is written once, in
+  ``_config.yml`` (``repository.url``). While it is empty (the course has no public home
+  yet), pages show no Colab button and no repository button, which would lead nowhere, and
+  the Sphinx tag ``public_repository`` is unset, so ``{only} public_repository`` blocks
+  (e.g. the landing page's Colab paragraph) are left out. Once it is set
+  (``python tools/setup_cells.py --repository URL``), the Colab buttons of ``_config.yml``'s
+  ``launch_buttons`` and a repository button appear, and the tag is set. (The repository
+  button is switched on here, not in ``_config.yml``: Jupyter Book refuses
+  ``use_repository_button`` without a URL.)
 * **Each inline script once.** Sphinx 7.4 writes an inline script that an extension adds
   after ``Builder.init()`` twice (once registered as ``None``, once as ``''``), so
   sphinx-thebe's ``const THEBE_JS_URL = ...`` is declared twice and every page logs
   "Identifier 'THEBE_JS_URL' has already been declared". Duplicates are dropped per page.
-* **Widget fonts from the book.** ``embed-amd.js`` loads its icon fonts from the folder of
-  its own AMD module name, which require.js resolves against the *page* folder
-  (``chapters/@jupyter-widgets/html-manager/dist/…``: 404). A ``require.config`` placed
-  right after ``require.js`` maps that module folder to ``_static/widgets``.
-* **Widgets with MathJax 3.** The widget manager typesets with MathJax 2's
-  ``MathJax.Hub.Queue``; with the MathJax 3 the book serves that throws "Cannot read
-  properties of undefined (reading 'Queue')". The same inline script adds a ``Hub.Queue``
-  that calls MathJax 3's ``typesetPromise``.
 """
-from sphinx.builders.html._assets import _JavaScript
 
-WIDGET_MODULE = "@jupyter-widgets/html-manager/dist"
-WIDGET_SETUP = (
-    "(function () {"
-    " var s = document.querySelector('script[src*=\"widgets/require.js\"]');"
-    " if (s && window.require) {"
-    "  var dir = s.src.replace(/\\/require\\.js(\\?.*)?$/, '');"
-    f"  require.config({{paths: {{'{WIDGET_MODULE}': dir}}}});"
-    " }"
-    # The widget manager typesets labels with MathJax 2's MathJax.Hub.Queue; the book serves
-    # MathJax 3, so that call throws. A small Hub.Queue that calls MathJax 3's typesetPromise.
-    " document.addEventListener('DOMContentLoaded', function () {"
-    "  var M = window.MathJax;"
-    "  if (!M || M.Hub) return;"
-    "  M.Hub = {Queue: function (job) {"
-    "   var el = job && job[2];"
-    "   (M.startup && M.startup.promise || Promise.resolve()).then(function () {"
-    "    if (M.typesetPromise) return M.typesetPromise(el ? [el] : undefined);"
-    "   }).catch(function (e) { console.warn('MathJax in a widget:', e); });"
-    "  }};"
-    " });"
-    "})();"
-)
+TAG = "public_repository"
+BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+
+
+def public_repository(theme_options: dict) -> str:
+    """The course's public repository URL from the theme options, or '' when there is none."""
+    return str(theme_options.get("repository_url") or "").strip()
+
+
+def buttons_for(theme_options: dict) -> dict:
+    """``theme_options`` with a repository button when there is a repository, else no buttons."""
+    options = dict(theme_options)
+    if public_repository(options):
+        options["use_repository_button"] = True
+    else:
+        options["launch_buttons"] = {}
+        options.update({button: False for button in BUTTONS})
+    return options
 
 
 def _key(script):
@@ -56,19 +52,19 @@ def dedupe_scripts(scripts):
     return kept
 
 
+def _configure(app, config):
+    config.html_theme_options = buttons_for(config.html_theme_options or {})
+    if public_repository(config.html_theme_options):
+        app.tags.add(TAG)
+
+
 def _page_context(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
-    if scripts is None:
-        return
-    kept = dedupe_scripts(scripts)
-    for i, script in enumerate(kept):
-        if str(getattr(script, "filename", "")).endswith("widgets/require.js"):
-            kept.insert(i + 1, _JavaScript("", body=WIDGET_SETUP, priority=500))
-            break
-    scripts[:] = kept  # the same list object: Sphinx restores it after the page
+    if scripts is not None:
+        scripts[:] = dedupe_scripts(scripts)  # the same list: Sphinx restores it after the page
 
 
 def setup(app):
-    # After myst-nb (priority 500) has added the page's widget scripts.
-    app.connect("html-page-context", _page_context, priority=900)
+    app.connect("config-inited", _configure)
+    app.connect("html-page-context", _page_context, priority=900)  # after myst-nb's scripts
     return {"parallel_read_safe": True, "parallel_write_safe": True}
