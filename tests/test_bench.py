@@ -88,6 +88,7 @@ def test_bench_markdown_fragment_is_printed_and_written_with_one_row_per_path(re
     for line in body:
         cells = line.strip("| ").split(" | ")
         float(cells[3]), float(cells[4]), float(cells[5].rstrip("x"))
+        assert float(cells[6]) > 0 and float(cells[7].rstrip("x")) > 0  # CPU time, measured
 
 
 def test_bench_is_developer_tooling_not_part_of_the_package():
@@ -104,8 +105,26 @@ def test_bench_markdown_names_the_machine_with_runtime_describe(monkeypatch):
     fragment = bench.markdown([{"dataset": ds, "rows": rows}], epochs=2, command="python x",
                               device=torch.device("cpu"), load_before="b", load_after="a")
     assert f"- Machine: {runtime.describe('cpu')}." in fragment.splitlines()
-    assert "| MNIST | (a) DataLoader | 128 | 3.00 | 150.00 | 1.00x |" in fragment
-    assert "| MNIST | (b) course fit | 128 | 1.50 | 151.00 | 2.00x |" in fragment
+    assert "| MNIST | (a) DataLoader | 128 | 3.00 | 150.00 | 1.00x | – | – |" in fragment
+    assert "| MNIST | (b) course fit | 128 | 1.50 | 151.00 | 2.00x | – | – |" in fragment
+
+
+def test_bench_markdown_gives_cpu_time_and_says_when_the_machine_was_loaded():
+    split = data.Split(torch.zeros(3, 1, 28, 28), torch.tensor([0, 1, 2]))
+    ds = data.Dataset("MNIST", "a test", split, split, data.MNIST_CLASSES)
+    rows = [bench.Row("(a) DataLoader", 128, [2.0, 4.0], 150.0, 160.0, [1.0, 3.0]),
+            bench.Row("(b) course fit", 128, [1.0, 2.0], 151.0, 161.0, [0.5, 0.5])]
+    loaded = "load average 99.00 / 1.00 / 1.00 (1/5/15 min)"
+    quiet = "load average 0.10 / 0.10 / 0.10 (1/5/15 min)"
+    fragment = bench.markdown([{"dataset": ds, "rows": rows}], epochs=2, command="python x",
+                              device=torch.device("cpu"), load_before=loaded, load_after=quiet)
+    assert "| MNIST | (b) course fit | 128 | 1.50 | 151.00 | 2.00x | 0.50 | 4.00x |" in fragment
+    assert "The machine was loaded (1-minute load 99.0" in fragment
+    fragment = bench.markdown([{"dataset": ds, "rows": rows}], epochs=2, command="python x",
+                              device=torch.device("cpu"), load_before=quiet, load_after=quiet)
+    assert "The machine was loaded" not in fragment
+    assert "CPU time per epoch (process): (a) 2.00 s, (b) 0.50 s: ratio 4.00x" in \
+        bench.text_table({"rows": rows})
 
 
 def test_update_results_replaces_only_the_marked_section(tmp_path):

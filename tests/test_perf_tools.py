@@ -7,6 +7,7 @@ on a machine without CUDA.
 """
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,11 @@ def tiny():
 
 # --- profile_epoch ------------------------------------------------------------------------------
 
-def test_phase_clock_splits_one_epoch_and_leaves_nothing_patched(tiny):
+@pytest.mark.parametrize("timer", [time.perf_counter, time.process_time])
+def test_phase_clock_splits_one_epoch_and_leaves_nothing_patched(tiny, timer):
     model, opt = profile_epoch.fresh()
     batches, backward = train.batches, torch.Tensor.backward
-    clock = profile_epoch.PhaseClock()
+    clock = profile_epoch.PhaseClock(timer)
     total = clock.epoch(model, losses.vae_loss, tiny, opt, batch_size=32,
                         generator=torch.Generator().manual_seed(0))
     assert set(clock.seconds) == set(profile_epoch.PHASES)
@@ -47,7 +49,8 @@ def test_phase_clock_splits_one_epoch_and_leaves_nothing_patched(tiny):
 
 
 def test_profile_markdown_lists_phases_ops_and_says_when_the_machine_was_loaded():
-    r = {"machine": "device: cpu | test", "load_before": "99.00 / 1.00 / 1.00",
+    r = {"machine": "device: cpu | test", "code": "course_utils at commit abc1234",
+         "load_before": "99.00 / 1.00 / 1.00",
          "load_after": "0.10 / 0.10 / 0.10", "data": "Fashion-MNIST: 10 images",
          "batch_size": 128, "steps": 4, "threads": 2, "epoch_s": 2.0,
          "phases": dict.fromkeys(profile_epoch.PHASES, 2.0 / 6),
@@ -57,13 +60,16 @@ def test_profile_markdown_lists_phases_ops_and_says_when_the_machine_was_loaded(
     assert "| `aten::mm` | 1.00 | 50.0 % | 9.0 | 27.8 |" in text
     assert text.count("| ") >= 8 and "1 thread(s) 3.00 s/epoch" in text
     assert "loaded by other work" in text and "neither AVX512-BF16 nor AMX" in text
+    assert "- Code: course_utils at commit abc1234." in text
     r["load_before"] = "0.10 / 0.10 / 0.10"
     assert "loaded by other work" not in profile_epoch.markdown(r, "x")
 
 
 def test_compile_verdict_computes_the_break_even_epoch():
-    pays = {"startup_s": 30.0, "saving_s": 0.5, "break_even": 60.0}
-    assert "after 60 epochs" in profile_epoch.compile_verdict(pays)
+    pays = {"startup_s": 30.0, "saving_s": 0.5, "break_even": 60.0, "run_epochs": 10}
+    assert "after 60 epochs; not within a 10-epoch run" in profile_epoch.compile_verdict(pays)
+    pays["run_epochs"] = 100
+    assert "after 60 epochs; within a 100-epoch run" in profile_epoch.compile_verdict(pays)
     never = {"startup_s": 30.0, "saving_s": -0.1, "break_even": None}
     assert "never pays" in profile_epoch.compile_verdict(never)
 
@@ -77,11 +83,12 @@ def test_update_section_replaces_only_its_own_section_and_refuses_without_marker
         profile_epoch.update_section(doc, "x\n", "<!-- a -->", "<!-- b -->")
 
 
-@pytest.mark.parametrize("args", [["--threads", "0"], ["--rows", "-1"], ["--limit", "0"]])
+@pytest.mark.parametrize("args", [["--threads", "0"], ["--rows", "-1"], ["--limit", "0"],
+                                  ["--compile-rounds", "1"]])
 def test_profile_rejects_bad_arguments(args, capsys):
     with pytest.raises(SystemExit):
         profile_epoch.parse_args(args)
-    assert "must be a positive integer" in capsys.readouterr().err
+    assert "must be a" in capsys.readouterr().err
 
 
 # --- bench_scaling ------------------------------------------------------------------------------

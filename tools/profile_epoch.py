@@ -31,6 +31,7 @@ import datetime
 import io
 import os
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,11 +49,29 @@ PHASES = ("batch slicing", "model forward", "loss (beyond the forward)", "backwa
           "optimiser (zero_grad + step)", "loop bookkeeping (the rest)")
 
 
+def code_version() -> str:
+    """The commit of the ``course_utils`` profiled, and whether it has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
+                                "course_utils"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "course_utils of an unknown commit (not a git checkout)"
+    return f"course_utils at commit {head}" + (" with uncommitted changes" if dirty else "")
+
+
 def load_average() -> str:
     try:
         return "%.2f / %.2f / %.2f" % os.getloadavg()
     except OSError:
         return "unavailable"
+
+
+def omp_setting() -> str:
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    return f", OMP_WAIT_POLICY={policy}" if policy else ""
 
 
 def cpu_has_bf16() -> bool:
@@ -70,19 +89,22 @@ class PhaseClock:
     The model's forward is timed by module hooks, the optimiser by its step hooks, the loss
     by wrapping ``loss_fn``, ``backward`` by wrapping ``torch.Tensor.backward`` and the batch
     slicing by wrapping the ``batches`` generator ``train`` uses, all only inside
-    :meth:`epoch`. Bookkeeping is the epoch's time minus the other phases.
+    :meth:`epoch`. Bookkeeping is the epoch's time minus the other phases. ``timer``: the
+    wall clock, or ``time.process_time`` for the CPU time of the process (steadier on a
+    machine shared with other work: it leaves out the time spent waiting for a core).
     """
 
-    def __init__(self):
+    def __init__(self, timer=time.perf_counter):
         self.seconds = dict.fromkeys(PHASES, 0.0)
+        self.timer = timer  # time.perf_counter (wall) or time.process_time (CPU)
 
     @contextlib.contextmanager
     def _timed(self, phase):
-        start = time.perf_counter()
+        start = self.timer()
         try:
             yield
         finally:
-            self.seconds[phase] += time.perf_counter() - start
+            self.seconds[phase] += self.timer() - start
 
     def epoch(self, model, loss_fn, split, optimizer, *, batch_size, generator, amp=False):
         clock, marks = self, {}
@@ -99,10 +121,10 @@ class PhaseClock:
 
         def timed_loss(m, x, y):
             before = clock.seconds["model forward"]
-            start = time.perf_counter()
+            start = clock.timer()
             out = loss_fn(m, x, y)
             forward = clock.seconds["model forward"] - before
-            clock.seconds["loss (beyond the forward)"] += time.perf_counter() - start - forward
+            clock.seconds["loss (beyond the forward)"] += clock.timer() - start - forward
             return out
 
         def timed_backward(tensor, *args, **kwargs):
@@ -110,11 +132,11 @@ class PhaseClock:
                 return original_backward(tensor, *args, **kwargs)
 
         def pre(*_):
-            marks["t"] = time.perf_counter()
+            marks["t"] = clock.timer()
 
         def post(phase):
             def hook(*_):
-                clock.seconds[phase] += time.perf_counter() - marks.pop("t")
+                clock.seconds[phase] += clock.timer() - marks.pop("t")
             return hook
 
         zero_grad = optimizer.zero_grad
@@ -129,13 +151,13 @@ class PhaseClock:
                    optimizer.register_step_post_hook(post("optimiser (zero_grad + step)"))]
         train.batches, torch.Tensor.backward = timed_batches, timed_backward
         optimizer.zero_grad = timed_zero_grad
-        start = time.perf_counter()
+        start = clock.timer()
         try:
             train._train_epoch(model, timed_loss, split, optimizer, epoch=0,
                                batch_size=batch_size, generator=generator,
                                device=torch.device("cpu"), amp=amp)
         finally:
-            total = time.perf_counter() - start
+            total = clock.timer() - start
             train.batches, torch.Tensor.backward = original_batches, original_backward
             del optimizer.zero_grad
             for h in handles:
@@ -197,22 +219,26 @@ def measure(args) -> dict:
     split = ds.train
     steps = -(-len(split) // args.batch_size)
     r = {"data": f"{ds.name}: {len(split):,} training images ({ds.source})",
+         "code": code_version(),
          "batch_size": args.batch_size, "steps": steps, "threads": args.threads,
          "load_before": load_average()}
     seed_everything(0, threads=args.threads)
     r["machine"] = describe("cpu")
+    print(f"{r['code']}; {r['machine']}{omp_setting()}")
     print(f"{r['data']}; batch {args.batch_size} ({steps} steps); load {r['load_before']}")
 
     # Warm-up (first-call set-up, allocator), then the phases of one epoch.
     model, opt = fresh()
     plain_epoch(model, split.head(4 * args.batch_size), opt, batch_size=args.batch_size, seed=0)
     model, opt = fresh()
-    clock = PhaseClock()
+    clock = PhaseClock(time.perf_counter if args.clock == "wall" else time.process_time)
     r["epoch_s"] = clock.epoch(model, losses.vae_loss, split, opt, batch_size=args.batch_size,
                                generator=torch.Generator().manual_seed(0))
     r["phases"] = dict(clock.seconds)
     r["load_phases"] = load_average()
-    print(f"one epoch, {args.threads} thread(s): {r['epoch_s']:.2f} s (load {r['load_phases']})")
+    r["clock"] = args.clock
+    print(f"one epoch, {args.threads} thread(s): {r['epoch_s']:.2f} s {args.clock} clock "
+          f"(load {r['load_phases']})")
     for k, v in r["phases"].items():
         print(f"  {k:<30} {v:6.2f} s  {100 * v / r['epoch_s']:5.1f} %  "
               f"{1e3 * v / steps:6.2f} ms/step")
@@ -239,6 +265,8 @@ def measure(args) -> dict:
         print("threads: " + ", ".join(f"{t}: {s:.2f} s/epoch" for t, s in r["threads_s"].items())
               + f" (best of {args.repeats}; load {r['load_threads']})")
 
+    if args.wait_policies:
+        r["policies"] = measure_wait_policies(args)
     if args.compile:
         r["compile"] = measure_compile(split, args)
     r["bf16"] = measure_bf16(ds, args) if cpu_has_bf16() else None
@@ -248,25 +276,70 @@ def measure(args) -> dict:
     return r
 
 
+POLICIES = ("OpenMP's default", "OMP_WAIT_POLICY=PASSIVE")
+
+
+def measure_wait_policies(args) -> dict:
+    """ms per step of ``args.wait_policies`` steps in a fresh process per OpenMP wait policy.
+
+    The policy is read once, when the OpenMP runtime starts, so each run is its own process
+    (``--time-steps``), with the policy unset (OpenMP's default: a waiting thread spins a
+    while) or ``PASSIVE`` (it sleeps). Interleaved, best of ``--repeats``.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--threads", str(args.threads),
+           "--batch-size", str(args.batch_size), "--time-steps", str(args.wait_policies)]
+    best = dict.fromkeys(POLICIES, float("inf"))
+    for _ in range(args.repeats):
+        for policy in POLICIES:
+            extra = {"OMP_WAIT_POLICY": "PASSIVE"} if "PASSIVE" in policy else {}
+            out = subprocess.run(cmd, env={**env, **extra}, capture_output=True, text=True,
+                                 check=True).stdout
+            ms = float(out.strip().splitlines()[-1].split()[1])
+            best[policy] = min(best[policy], ms)
+    result = {"steps": args.wait_policies, "ms_per_step": best, "load": load_average()}
+    print(f"OpenMP wait policy, {args.threads} threads, {args.wait_policies} steps: " +
+          ", ".join(f"{k}: {v:.1f} ms/step" for k, v in best.items()) + f" (load {result['load']})")
+    return result
+
+
+def time_steps(args) -> None:
+    """Child mode of :func:`measure_wait_policies`: print ``ms/step N`` for N steps."""
+    ds = data.load_fashion_mnist(limit_train=args.time_steps * args.batch_size, limit_test=1,
+                                 verbose=False)
+    seed_everything(0, threads=args.threads)
+    model, opt = fresh()
+    plain_epoch(model, ds.train.head(2 * args.batch_size), opt, batch_size=args.batch_size,
+                seed=0)
+    seconds = plain_epoch(model, ds.train, opt, batch_size=args.batch_size, seed=1)
+    print(f"ms/step {1e3 * seconds / args.time_steps:.3f}")
+
+
 def measure_compile(split, args) -> dict:
-    """Eager vs ``torch.compile(model)``: first (start-up) and steady epochs, interleaved."""
+    """Eager vs ``torch.compile(model)``, interleaved for ``--compile-rounds`` epochs each.
+
+    Start-up = the compiled model's first epoch less its best later one; saving per epoch =
+    the best eager epoch less the best later compiled one (best of, so that the machine's
+    load inflates neither side more than the other).
+    """
     torch._dynamo.reset()
     eager, eager_opt = fresh()
     compiled, compiled_opt = fresh()
     compiled_fn = torch.compile(compiled)
-    out = {"eager": [], "compiled": []}
-    for _ in range(2):
+    out = {"eager": [], "compiled": [], "run_epochs": args.run_epochs}
+    for r in range(args.compile_rounds):
         out["eager"].append(plain_epoch(eager, split, eager_opt, batch_size=args.batch_size,
-                                        seed=0))
+                                        seed=r))
         out["compiled"].append(plain_epoch(compiled_fn, split, compiled_opt,
-                                           batch_size=args.batch_size, seed=0))
-    startup = out["compiled"][0] - out["compiled"][1]
-    saving = min(out["eager"]) - out["compiled"][1]
-    out["startup_s"], out["saving_s"] = startup, saving
-    out["break_even"] = startup / saving if saving > 0 else None
+                                           batch_size=args.batch_size, seed=r))
+    steady = min(out["compiled"][1:])
+    out["steady_s"] = steady
+    out["startup_s"] = out["compiled"][0] - steady
+    out["saving_s"] = min(out["eager"]) - steady
+    out["break_even"] = out["startup_s"] / out["saving_s"] if out["saving_s"] > 0 else None
     out["load"] = load_average()
-    print(f"torch.compile(model): first epoch {out['compiled'][0]:.2f} s, then "
-          f"{out['compiled'][1]:.2f} s; eager {min(out['eager']):.2f} s/epoch "
+    print(f"torch.compile(model): first epoch {out['compiled'][0]:.2f} s, then best "
+          f"{steady:.2f} s; eager best {min(out['eager']):.2f} s/epoch "
           f"(load {out['load']}): " + compile_verdict(out))
     return out
 
@@ -275,8 +348,11 @@ def compile_verdict(c: dict) -> str:
     if c["break_even"] is None:
         return (f"a compiled epoch is not faster ({-c['saving_s']:+.2f} s/epoch), so compiling "
                 "never pays")
+    run = c.get("run_epochs")
+    within = ("" if not run else
+              f"; {'within' if c['break_even'] <= run else 'not within'} a {run}-epoch run")
     return (f"start-up {c['startup_s']:.1f} s, saving {c['saving_s']:.2f} s/epoch: pays for "
-            f"itself after {c['break_even']:.0f} epochs")
+            f"itself after {c['break_even']:.0f} epochs{within}")
 
 
 def measure_bf16(ds, args) -> dict:
@@ -300,10 +376,11 @@ def markdown(r: dict, command: str) -> str:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     steps, epoch = r["steps"], r["epoch_s"]
     out = [f"Measured {when} by `{command}`.", "",
-           f"- Machine: {r['machine']}.",
+           f"- Code: {r['code']}.", f"- Machine: {r['machine']}{omp_setting()}.",
            f"- Load average (1/5/15 min): before {r['load_before']}, after {r['load_after']}"
            + loaded_note(r), f"- Data: {r['data']}; batch {r['batch_size']}, {steps} steps.", "",
-           f"**Phases of one epoch** ({r['threads']} thread(s), {epoch:.2f} s in all):", "",
+           f"**Phases of one epoch** ({r['threads']} thread(s), {epoch:.2f} s in all, "
+           f"{_clock_words(r.get('clock', 'wall'))}):", "",
            "| phase | s/epoch | share | ms/step |", "|---|---:|---:|---:|"]
     out += [f"| {k} | {v:.2f} | {100 * v / epoch:.1f} % | {1e3 * v / steps:.2f} |"
             for k, v in r["phases"].items()]
@@ -316,10 +393,17 @@ def markdown(r: dict, command: str) -> str:
         out += ["", "**Threads**: " + ", ".join(f"{t} thread(s) {s:.2f} s/epoch"
                                                for t, s in r["threads_s"].items())
                 + f" (best of each, interleaved; load {r['load_threads']})."]
+    if "policies" in r:
+        pol = r["policies"]
+        out += ["", f"**OpenMP wait policy** ({r['threads']} threads, {pol['steps']} steps in a "
+                    f"fresh process each, best of each, interleaved; load {pol['load']}): "
+                + ", ".join(f"{k} {v:.1f} ms/step" for k, v in pol["ms_per_step"].items())
+                + "."]
     if "compile" in r:
         c = r["compile"]
-        out += ["", f"**torch.compile(model)**: first epoch {c['compiled'][0]:.2f} s, steady "
-                    f"{c['compiled'][1]:.2f} s; eager {min(c['eager']):.2f} s/epoch "
+        out += ["", f"**torch.compile(model)** ({len(c['compiled'])} epochs each, interleaved "
+                    f"with eager): first epoch {c['compiled'][0]:.2f} s, best later "
+                    f"{c['steady_s']:.2f} s; eager best {min(c['eager']):.2f} s/epoch "
                     f"(load {c['load']}): {compile_verdict(c)}."]
     if r["bf16"] is None:
         out += ["", "**bfloat16**: not measured: this CPU has neither AVX512-BF16 nor AMX."]
@@ -331,6 +415,11 @@ def markdown(r: dict, command: str) -> str:
                     f"{b['float32']['s_per_epoch']:.2f} s/epoch, "
                     f"{b['float32']['test_loss']:.2f} nats/image."]
     return "\n".join(out) + "\n"
+
+
+def _clock_words(clock: str) -> str:
+    return ("wall clock" if clock == "wall" else
+            "CPU time of the process: the time its threads ran, leaving out waits for a core")
 
 
 def loaded_note(r: dict) -> str:
@@ -363,27 +452,49 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
     p.add_argument("--limit", type=int, default=None, help="first N train/test images only")
     p.add_argument("--rows", type=int, default=12, help="ops listed (default 12)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="clock of the phase table: wall (default) or cpu (the process's CPU "
+                        "time, steadier on a machine shared with other work)")
     p.add_argument("--repeats", type=int, default=2, help="epochs per thread count (default 2)")
     p.add_argument("--compile", action="store_true", help="also measure torch.compile(model)")
+    p.add_argument("--compile-rounds", type=int, default=3,
+                   help="epochs of eager and of compiled training for --compile (default 3)")
+    p.add_argument("--run-epochs", type=int, default=10,
+                   help="the run length the compile verdict is judged against (default 10: "
+                        "make bench's run)")
+    p.add_argument("--wait-policies", type=int, default=None, metavar="STEPS",
+                   help="also time STEPS steps under OpenMP's default wait policy and under "
+                        "OMP_WAIT_POLICY=PASSIVE, each in a fresh process")
+    p.add_argument("--time-steps", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--section", default="profile",
+                   help="the name in the markers of the section --update writes (profile: "
+                        "<!-- profile:start --> ... <!-- profile:end -->)")
     p.add_argument("--bf16-epochs", type=int, default=3,
                    help="epochs of the bfloat16 comparison, on CPUs that have it (default 3)")
     p.add_argument("--update", type=Path, default=None, metavar="BENCHMARKS.md",
                    help="write the report between the profile markers of this file")
     args = p.parse_args(argv)
-    for name in ("threads", "batch_size", "limit", "rows", "repeats", "bf16_epochs"):
+    for name in ("threads", "batch_size", "limit", "rows", "repeats", "bf16_epochs",
+                 "wait_policies", "time_steps", "run_epochs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}.")
+    if args.compile_rounds < 2:
+        p.error(f"--compile-rounds must be at least 2 (a first epoch and a later one), got "
+                f"{args.compile_rounds}.")
     return args
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    if args.time_steps:
+        return time_steps(args)
     argv = sys.argv[1:] if argv is None else list(argv)
     r = measure(args)
     if args.update:
         update_section(args.update, markdown(r, COMMAND + "".join(" " + shlex.quote(a)
-                                                                   for a in argv)))
+                                                                   for a in argv)),
+                       f"<!-- {args.section}:start -->", f"<!-- {args.section}:end -->")
         print(f"updated the profile section of {args.update}")
     return r
 
