@@ -3,7 +3,7 @@
 codebook, the codebook term moves only the codes, the commitment term only the encoder.
 
 The quantiser tested is the one the learner reads: the source of the chapter's code cells
-tagged ``vq-quantizer``, executed here.
+tagged ``vq-quantizer`` (and ``vq-cosine`` for the l2-normalised variant), executed here.
 """
 from pathlib import Path
 
@@ -37,6 +37,7 @@ def load_quantizers(replace: tuple[str, str] | None = None) -> dict:
         source = source.replace(replace[0], replace[1])
     namespace = {"torch": torch, "nn": nn, "F": F}
     exec(compile(source, f"{CHAPTER.name}[vq-quantizer]", "exec"), namespace)
+    exec(compile(tagged_source("vq-cosine"), f"{CHAPTER.name}[vq-cosine]", "exec"), namespace)
     return namespace
 
 
@@ -62,7 +63,7 @@ def chapter():
     return load_quantizers()
 
 
-@pytest.fixture(params=["VectorQuantizer"])
+@pytest.fixture(params=["VectorQuantizer", "CosineVectorQuantizer"])
 def quantizer_class(request, chapter):
     return chapter[request.param]
 
