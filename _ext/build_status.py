@@ -120,7 +120,7 @@ def recorded_checks(solution: Path) -> list[str]:
 def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return (f'<div class="build-status table-wrapper"><table class="table">'
+    return (f'<div class="build-status pst-scrollable-table-container"><table class="table">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 

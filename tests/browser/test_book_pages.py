@@ -90,6 +90,10 @@ def test_the_built_book_passes_every_browser_check():
      ["no descriptive alt text"]),
     ("Samples from the prior, look at them.", "", ["no descriptive alt text"]),
     ("Samples from the prior, look at them.", "digits", ["no descriptive alt text"]),
+    ("The gap against k.", "a dotted 1/k line down to 0.001 nats", []),   # a '/' in a sentence
+    ("Samples from the prior, look at them.", "_images/a.png", ["no descriptive alt text"]),
+    ("Samples from the prior, look at them.", "a figure at images\\fig1.png",
+     ["no descriptive alt text"]),
 ])
 def test_figure_rules(caption, alt, expected):
     assert check_book.figure_problems(caption, alt) == expected
@@ -309,3 +313,17 @@ def test_the_checker_reports_a_colab_button_for_another_repository(tiny_book):
     report = check_book.check_book(tiny_book, other, pages=["good.html"], passes=check_book.PASSES[:1])
     expected = "https://colab.research.google.com/github/someone/else/blob/main/good.ipynb"
     assert any(expected in p for p in report.get("good.html", [])), report
+
+
+def test_transfer_size_counts_text_gzipped_and_binary_files_as_served(tmp_path):
+    """The page budget counts what a static host sends: text gzip-compressed, the rest as is."""
+    (tmp_path / "_static").mkdir()
+    css = tmp_path / "_static" / "theme.css"
+    css.write_text("body { margin: 0; }\n" * 5000)                    # 100 kB, repetitive
+    blob = tmp_path / "decoder.safetensors"
+    blob.write_bytes(bytes(range(256)) * 400)
+    (tmp_path / "index.html").write_text("<p>hello</p>" * 1000)
+    assert check_book.transfer_size(tmp_path, "/_static/theme.css?digest=1", 100_000) < 2_000
+    assert check_book.transfer_size(tmp_path, "/decoder.safetensors", 102_400) == 102_400
+    assert check_book.transfer_size(tmp_path, "/", 12_000) < 1_000        # index.html, gzipped
+    assert check_book.transfer_size(tmp_path, "/missing.js", 777) == 777   # not a file: as served
