@@ -98,13 +98,16 @@ def write_section(benchmarks: Path, text: str) -> None:
     benchmarks.write_text(new)
 
 
-def build(profile: str, threads: str | None, log_path: str | None = None) -> tuple[float, str]:
-    """Run ``jupyter-book build`` on the book in a scratch output folder: (seconds, log)."""
+def build(profile: str, threads: str | None, log_path: str | None = None,
+          keep: str | None = None) -> tuple[float, str]:
+    """Run ``jupyter-book build`` on the book in a scratch output folder (or ``keep``, which
+    then holds the built book in ``keep/_build/html``): (seconds, log)."""
     exe = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, "COURSE_PROFILE": profile, "TQDM_DISABLE": "1"}
     if threads:
         env["COURSE_THREADS"] = threads
-    with tempfile.TemporaryDirectory(prefix="book-times-") as out:
+    with tempfile.TemporaryDirectory(prefix="book-times-") as scratch:
+        out = keep or scratch
         start = time.perf_counter()
         result = subprocess.run([str(exe if exe.exists() else "jupyter-book"), "build",
                                  str(ROOT), "--path-output", out],
@@ -125,6 +128,8 @@ def main(argv=None) -> int:
     parser.add_argument("--benchmarks", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--no-write", action="store_true", help="print the section only")
     parser.add_argument("--log", default=None, help="also save the whole build log here")
+    parser.add_argument("--keep", default=None, help="build into this folder and keep it "
+                        "(the book is then in KEEP/_build/html, e.g. for make browser-test)")
     parser.add_argument("--from-log", default=None, help="read times from this build log "
                         "instead of building (needs --total)")
     parser.add_argument("--total", type=float, default=None, help="total seconds (--from-log)")
@@ -145,7 +150,7 @@ def main(argv=None) -> int:
             parser.error("--from-log needs --total (the build's wall time in seconds)")
         total, log = args.total, Path(args.from_log).read_text(errors="replace")
     else:
-        total, log = build(args.profile, args.threads, args.log)
+        total, log = build(args.profile, args.threads, args.log, args.keep)
     times = notebook_times(log)
     if not times:
         raise RuntimeError("no 'Executed notebook in ... seconds' lines in the build log: "
