@@ -61,11 +61,12 @@ lab-setup: $(STAMP) debs  ## install JupyterLab + widgets, register the kernel, 
 lab: lab-setup  ## open JupyterLab on the course: run the chapters and exercises yourself
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $$([ "$$(id -u)" = 0 ] && echo --allow-root) chapters/01_autoencoders.ipynb
 
-browser-test: $(STAMP) debs  ## open every page of the built book in headless Chromium (after make book)
+browser-test: $(STAMP) debs  ## the browser tests: every page of the built book in headless Chromium (after make book), and the checker's own tests
 	BOOK_HTML=_build/html $(PYTEST) tests/browser
 
-test: $(STAMP) debs  ## every test: units, slow tests, chapter notebooks and solutions (smoke)
-	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax tests chapters solutions
+# The browser tests (tests/browser) need a built book and run in `make browser-test`.
+test: $(STAMP) debs  ## every test but the browser's: units, slow tests, chapter notebooks and solutions (smoke)
+	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax --durations=15 --ignore=tests/browser tests chapters solutions
 
 unit: $(STAMP)  ## the package's unit tests only (no notebooks, no subprocesses): the edit-run loop
 	$(PYTEST) -n $(WORKERS) -m "not slow" tests
