@@ -316,18 +316,52 @@
     Search.makeSearchSummary = summary;
   }
 
-  window.bookPage = {texToText: texToText, searchText: searchText, fitInlineMath: fitInlineMath};
+  // Figures on a phone. Figures are rendered at 150 dpi, so an image shown at half its pixel
+  // width has labels at their printed size; a wide figure squeezed into a phone's column would
+  // be far smaller than that. On a narrow screen such an image is shown at half its pixel
+  // width inside a box that scrolls sideways (the same edge shadows as tables and formulas);
+  // its caption stays below, in the column. On a wider screen nothing changes.
+  var NARROW = window.matchMedia ? window.matchMedia("(max-width: 720px)") : null;
+  function readableFigure(img) {
+    if (!img.naturalWidth || img.closest(".bk-widget-static, .latent-explorer")) return;
+    var box = img.parentElement.classList.contains("bk-figure-scroll") ? img.parentElement : null;
+    var column = (box || img).parentElement.clientWidth;
+    var want = Math.round(img.naturalWidth / 2);
+    if (NARROW && NARROW.matches && want > column + 1) {
+      if (!box) {
+        box = document.createElement("div");
+        box.className = "bk-figure-scroll";
+        img.parentNode.insertBefore(box, img);
+        box.appendChild(img);
+      }
+      img.style.width = want + "px";
+      img.style.maxWidth = "none";
+    } else if (box) {
+      img.style.width = "";
+      img.style.maxWidth = "";
+    }
+  }
+  function readableFigures() {
+    document.querySelectorAll("div.cell_output img").forEach(function (img) {
+      if (img.complete) readableFigure(img);
+      else img.addEventListener("load", function () { readableFigure(img); });
+    });
+  }
+
+  window.bookPage = {texToText: texToText, searchText: searchText, fitInlineMath: fitInlineMath,
+                     readableFigures: readableFigures};
 
   improveSearch();  // before Search.init (registered by searchtools.js) runs the query
   ready(function () {
     improveSearch();
     document.querySelectorAll("div.highlight pre").forEach(hangCode);
     drawWidgets();
+    readableFigures();
   });
   whenMathReady(fitInlineMath);
   var resizing = null;
   window.addEventListener("resize", function () {
     clearTimeout(resizing);
-    resizing = setTimeout(function () { whenMathReady(fitInlineMath); }, 200);
+    resizing = setTimeout(function () { whenMathReady(fitInlineMath); readableFigures(); }, 200);
   });
 })();

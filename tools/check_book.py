@@ -38,7 +38,9 @@ Desktop, light
     as a static host sends them: see :func:`transfer_size`).
 
 Phone
-  * the page is wider than the screen (it scrolls sideways); the element responsible is named.
+  * the page is wider than the screen (it scrolls sideways); the element responsible is named;
+  * a figure shown at less than 45 % of its pixel width (its labels too small to read;
+    ``_static/book.js`` shows a wide figure at half its pixel width in a sideways scroll box).
 
 Search (``SEARCH_QUERIES``): the search page finds each query on the pages expected, and
 every snippet it shows is readable text: no raw LaTeX, no JSON.
@@ -95,7 +97,7 @@ async (opts) => {
   await Promise.all(imgs.map(i => i.decode().catch(() => null)));
   await document.fonts.ready;
   await new Promise(r => setTimeout(r, 100));  // book.js fits formulas after MathJax
-  const out = {errors: [], images: [], math: [], raw: [], wide: [], links: [], colab: [],
+  const out = {errors: [], images: [], math: [], raw: [], wide: [], small: [], links: [], colab: [],
                buttons: [], figures: [], widgets: [], contrast: [], clipped: [],
                theme: document.documentElement.dataset.theme || '', pageWidth: null};
   const short = el => (el.innerText || el.textContent || '').trim().replace(/\s+/g, ' ')
@@ -183,6 +185,20 @@ async (opts) => {
     if (ratio < opts.minContrast) {
       out.contrast.push(`${s.color} on rgb(${bg.slice(0, 3).join(', ')}), contrast `
                         + `${ratio.toFixed(2)}: "${n.textContent.trim().slice(0, 50)}"`);
+    }
+  }
+
+  // ---- phone: figures are shown at a readable size (at least 45 % of their pixel width: the
+  // 150-dpi figures' labels at about their printed size; book.js lets wide ones scroll)
+  if (opts.phone) {
+    for (const img of document.querySelectorAll('div.cell_output img')) {
+      if (img.closest('.bk-widget-static') || !img.naturalWidth || !visible(img)) continue;
+      const scale = img.getBoundingClientRect().width / img.naturalWidth;
+      if (scale < 0.45) {
+        out.small.push(`figure shown at ${Math.round(scale * 100)} % of its pixel width `
+                       + `(${img.naturalWidth}px in ${Math.round(img.getBoundingClientRect().width)}px): `
+                       + `labels too small to read: ${(img.getAttribute('alt') || '').slice(0, 50)}`);
+      }
     }
   }
 
@@ -535,6 +551,7 @@ def check_book(html: Path, repo: dict | None = None, screenshots: Path | None = 
                     problems += [f"hard to read ({mode} mode): {t}" for t in probe["contrast"][:5]]
                     problems += [f"too wide: {t}" for t in probe["wide"]]
                     problems += [f"formula: {t}" for t in probe["clipped"]]
+                    problems += [f"phone: {t}" for t in probe["small"]]
                     if probe["pageWidth"]:
                         problems.append(probe["pageWidth"])
                     problems += list(dict.fromkeys(server.failures))
