@@ -174,6 +174,11 @@ def test_generator_drops_solution_only_cells_and_check_markers():
 # ---------------------------------------------------------------- the learner's command
 
 
+# Hints a learner must see on the untouched exercise beyond the first one (the active-units
+# stub's hint names the classic mistake: a per-batch variance instead of the whole set's).
+MUST_SHOW = {"latent_size": ("the variance over the images (dim=0",)}
+
+
 @pytest.mark.slow
 class TestUntouchedExercise:
     @pytest.mark.parametrize("name", NAMES)
@@ -197,6 +202,8 @@ class TestUntouchedExercise:
             assert f"implement `{call.group(2)}" in out, f"no hint naming {call.group(2)}"
         assert checked >= 1
         assert any(h in out for h in hints), "the stub's hint must be shown"
+        for hint in MUST_SHOW.get(name, ()):
+            assert hint in out, f"the hint {hint!r} must be shown"
 
 
 # ---------------------------------------------------------------- the completed exercise
