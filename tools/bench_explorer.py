@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "_ext"))
+import benchmarks_md  # noqa: E402
 import check_book  # noqa: E402
 import explorer_assets  # noqa: E402
 
@@ -164,16 +165,7 @@ def section(rows: list[dict], frames: int, version: str, machine: str, command: 
 
 def write_section(path: Path, text: str) -> None:
     """Replace this script's section of ``path`` (or append it); nothing else changes."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    if (START in old) != (END in old):
-        raise ValueError(f"{path}: only one of {START} / {END} is present; restore the other "
-                         "or delete the partial section")
-    if START in old:
-        head, rest = old.split(START, 1)
-        new = head + text + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
+    benchmarks_md.write_section(path, text)
 
 
 def main(argv=None) -> int:

@@ -28,6 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchmarks_md  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 EXECUTED = re.compile(r"^(?P<path>\S+\.(?:ipynb|md)): Executed notebook in "
                       r"(?P<seconds>[0-9.]+) seconds", re.MULTILINE)
@@ -86,16 +89,7 @@ def write_section(benchmarks: Path, text: str) -> None:
     start, end = text.split("\n", 1)[0], text.rsplit("\n", 1)[-1]
     if not (start.startswith("<!-- book-times:") and end.startswith("<!-- book-times:")):
         raise ValueError("text is not a book-times section (made by section())")
-    old = benchmarks.read_text() if benchmarks.exists() else "# Benchmarks\n"
-    if (start in old) != (end in old):
-        raise ValueError(f"{benchmarks}: only one of {start} / {end} is present; "
-                         "restore the other marker or delete the partial section")
-    if start in old:
-        head, rest = old.split(start, 1)
-        new = head + text + rest.split(end, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    benchmarks.write_text(new)
+    benchmarks_md.write_section(benchmarks, text)
 
 
 def build(profile: str, threads: str | None, log_path: str | None = None,
