@@ -179,6 +179,18 @@ def _linear_mistakes(grid: _Grid):
     return mistakes
 
 
+def _weight_in_unit_interval(c, grid, mistakes, points, name: str, below: str) -> None:
+    """The check step 'a weight in [0, 1]' of schedule ``name`` on ``points``; ``below`` says
+    why a negative weight is wrong."""
+    with c.step("a weight in [0, 1]"):
+        for p in points:
+            v = grid(*p)
+            if v > 1 + grid.rtol or v < -grid.rtol:
+                side = "above 1: cap it with min(1.0, ...)" if v > 1 else f"below 0: {below}"
+                grid.diagnose(mistakes, f"the weight must stay in [0, 1]; "
+                                        f"{name}{p} = {v:.6g} is {side}.")
+
+
 def check_linear_schedule(fn) -> None:
     """Check ``fn(step, warmup_steps) -> beta``: ``min(1, step / warmup_steps)``, a float.
 
@@ -195,14 +207,8 @@ def check_linear_schedule(fn) -> None:
         grid = _Grid(c, fn, "linear_schedule", points)
         grid.explain_error(_linear_mistakes(grid))
     mistakes = _linear_mistakes(grid)
-    with c.step("a weight in [0, 1]"):
-        for p in points:
-            v = grid(*p)
-            if v > 1 + grid.rtol or v < -grid.rtol:
-                side = ("above 1: cap it with min(1.0, ...)" if v > 1 else
-                        "below 0: the weight starts at 0 and only rises")
-                grid.diagnose(mistakes, f"the weight must stay in [0, 1]; "
-                                        f"linear_schedule{p} = {v:.6g} is {side}.")
+    _weight_in_unit_interval(c, grid, mistakes, points, "linear_schedule",
+                             "the weight starts at 0 and only rises")
     with c.step("starts at 0"):
         wrong = grid.first_wrong(_linear_reference, [(0, w) for w in _LINEAR_WARMUPS])
         if wrong:
@@ -390,14 +396,8 @@ def check_cyclical_schedule(fn) -> None:
                 c.fail(hard)
             c.fail(otherwise(p, want))
 
-    with c.step("a weight in [0, 1]"):
-        for p in points:
-            v = grid(*p)
-            if v > 1 + grid.rtol or v < -grid.rtol:
-                side = ("above 1: cap it with min(1.0, ...)" if v > 1 else
-                        "below 0: every cycle starts at 0 and only rises")
-                grid.diagnose(mistakes, f"the weight must stay in [0, 1]; "
-                                        f"cyclical_schedule{p} = {v:.6g} is {side}.")
+    _weight_in_unit_interval(c, grid, mistakes, points, "cyclical_schedule",
+                             "every cycle starts at 0 and only rises")
     with c.step("starts at 0"):
         wrong_or_diagnose([(0, cyc, r) for cyc, r in _CYCLES],
                           lambda p, want: f"at step 0 the weight must be 0: cyclical_schedule"
