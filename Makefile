@@ -65,8 +65,10 @@ browser-test: $(STAMP) debs  ## the browser tests: every page of the built book 
 	BOOK_HTML=_build/html $(PYTEST) tests/browser
 
 # The browser tests (tests/browser) need a built book and run in `make browser-test`.
-test: $(STAMP) debs  ## every test but the browser's: units, slow tests, chapter notebooks and solutions (smoke)
-	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax --durations=15 --ignore=tests/browser tests chapters solutions
+# The solutions run once, through the grader (tests/test_grade.py), which also checks their
+# recorded check lines and every untouched exercise's failures and hints.
+test: $(STAMP) debs  ## every test but the browser's: units, slow tests, chapter notebooks, solutions through the grader (smoke)
+	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax --durations=15 --ignore=tests/browser tests chapters
 
 unit: $(STAMP)  ## the package's unit tests only (no notebooks, no subprocesses): the edit-run loop
 	$(PYTEST) -n $(WORKERS) -m "not slow" tests

@@ -1,13 +1,16 @@
 """Exercises: generated from the solutions, failing when untouched, passing when completed.
 
 The learner's command (``make check EX=<name>``) is pytest with nbval on one exercise
-notebook. The slow tests below run exactly that command in a subprocess on the untouched
-exercise: every check cell must fail, and the output must name what to implement (the
-checker's "implement `...` first" line and the stub's hint).
+notebook. The slow test below runs exactly that command in a subprocess on one untouched
+exercise: the set-up cell passes, every check cell fails, and the output names what to
+implement (the checker's "implement `...` first" line and the stub's hint). That every
+untouched exercise does the same is tested on the notebooks as the grader ran them
+(tests/test_grade.py, which runs every exercise and every solution once).
 
 That a completed exercise passes follows from two fast facts tested here: the exercise with
 each stub replaced by the solution's block *is* the solution minus its markers, and the
-solutions themselves run under nbval as part of ``make test``.
+solutions themselves pass every check and print their recorded check lines
+(tests/test_grade.py).
 """
 import os
 import re
@@ -174,14 +177,11 @@ def test_generator_drops_solution_only_cells_and_check_markers():
 # ---------------------------------------------------------------- the learner's command
 
 
-# Hints a learner must see on the untouched exercise beyond the first one (the active-units
-# stub's hint names the classic mistake: a per-batch variance instead of the whole set's).
-MUST_SHOW = {"latent_size": ("the variance over the images (dim=0",)}
-
-
 @pytest.mark.slow
 class TestUntouchedExercise:
-    @pytest.mark.parametrize("name", NAMES)
+    # One exercise is enough to prove the command reports per cell; every exercise's cells
+    # and hints are checked on the grader's run (tests/test_grade.py).
+    @pytest.mark.parametrize("name", ["beta_vae"])
     def test_fails_every_check_cell_naming_what_to_implement(self, name):
         notebook = EXERCISES / f"{name}.ipynb"
         rc, out = learners_command(notebook, ROOT)
@@ -202,8 +202,6 @@ class TestUntouchedExercise:
             assert f"implement `{call.group(2)}" in out, f"no hint naming {call.group(2)}"
         assert checked >= 1
         assert any(h in out for h in hints), "the stub's hint must be shown"
-        for hint in MUST_SHOW.get(name, ()):
-            assert hint in out, f"the hint {hint!r} must be shown"
 
 
 # ---------------------------------------------------------------- the completed exercise

@@ -12,11 +12,11 @@ sys.path.insert(0, str(ROOT / "tools"))
 import grade  # noqa: E402
 
 EXERCISES = grade.exercise_names()
-# One blind wrong answer per exercise (tests/checker_answers); its expected hint comes from
-# the same table that tests the checkers directly (tests/test_checker_answers.py: HINTS).
-WRONG = ["beta_vae/kl_times_beta_twice", "conditional_vae/flatten_reshape_T",
-         "kl_annealing/linear_0d_array", "latent_size/rate_monte_carlo",
-         "mse_vs_bce/bern_log1p_exp"]
+# Blind wrong answers (tests/checker_answers), a loss and a schedule: the grader shows the
+# checker's own hint (from the table that tests the checkers directly for every answer,
+# tests/test_checker_answers.py: HINTS). That every exercise's checks are wired into the
+# grader is shown by the solutions passing and the stubs failing every check.
+WRONG = ["beta_vae/kl_times_beta_twice", "kl_annealing/linear_0d_array"]
 
 
 def _answer_notebook(key: str) -> nbformat.NotebookNode:
@@ -124,6 +124,81 @@ def test_solutions_pass_every_check_and_stubs_fail_every_check(graded_class):
     assert not any(r["passed"] for r in bob), [r for r in bob if r["passed"]]
     # A stub's hint is the checker's own: implement the function first.
     assert all("NotImplementedError" in r["hint"] or "implement" in r["hint"] for r in bob)
+
+
+def _outputs_text(cell) -> str:
+    """Everything a cell showed: streams, errors (with tracebacks) and plain-text results."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream":
+            parts.append(out["text"])
+        elif out["output_type"] == "error":
+            parts += [f"{out['ename']}: {out['evalue']}", *out.get("traceback", [])]
+        else:
+            parts.append(str(out.get("data", {}).get("text/plain", "")))
+    return grade.ANSI.sub("", "\n".join(parts))
+
+
+def _executed(out, learner, exercise):
+    path = grade.executed_path(out, learner, exercise)
+    assert path.exists(), f"the grader kept no executed copy of {learner}/{exercise}"
+    return nbformat.read(path, as_version=4)
+
+
+# Hints a learner must see on the untouched exercise beyond the first one (the active-units
+# stub's hint names the classic mistake: a per-batch variance instead of the whole set's).
+MUST_SHOW = {"latent_size": ("the variance over the images (dim=0",)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_an_untouched_exercise_fails_every_check_cell_naming_what_to_implement(graded_class, exercise):
+    """The stub (bob) as the grader ran it: the set-up runs, every check cell of the exercise
+    fails, naming the answer to implement, and the stub's own hint is shown. (The learner's
+    command, pytest + nbval on the same notebook, is run in tests/test_exercises.py.)"""
+    import make_exercises as mx
+    _, out, _ = graded_class
+    nb = _executed(out, "bob", exercise)
+    cells = [c for c in nb.cells if c.cell_type == "code"
+             and "grader-check" not in c.metadata.get("tags", [])]
+    assert cells[0].get("execution_count") and not any(o["output_type"] == "error"
+                                                       for o in cells[0].outputs), "set-up cell"
+    shown = "\n".join(_outputs_text(c) for c in cells)
+    checked = 0
+    for cell in cells:
+        call = grade.CHECK_CALL.search(cell.source)
+        if call is None:
+            continue
+        checked += 1
+        assert any(o["output_type"] == "error" for o in cell.outputs), f"{call.group(1)} did not fail"
+        assert f"implement `{call.group(2)}" in _outputs_text(cell), f"no hint naming {call.group(2)}"
+    assert checked >= 1
+    solution = nbformat.read(ROOT / "solutions" / f"{exercise}.ipynb", as_version=4)
+    hints = [h.strip()[len(mx.HINT):].strip() for c in solution.cells if c.cell_type == "code"
+             for h in c.source.split("\n") if h.strip().startswith(mx.HINT)]
+    assert any(h in shown for h in hints), "the stub's hint must be shown"
+    for hint in MUST_SHOW.get(exercise, ()):
+        assert hint in shown, f"the hint {hint!r} must be shown"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_a_solution_prints_the_check_lines_it_has_recorded(graded_class, exercise):
+    """The solutions' check cells store the lines their checks print (quoted in the book and
+    the README); run by the grader (ada), each prints exactly those again."""
+    import make_exercises as mx
+    _, out, _ = graded_class
+    solution = nbformat.read(ROOT / "solutions" / f"{exercise}.ipynb", as_version=4)
+    ran = _executed(out, "ada", exercise)
+    compared = 0
+    for recorded, now in zip(solution.cells, ran.cells):
+        assert recorded.source == now.source
+        if recorded.cell_type == "code" and mx.is_check_cell(recorded):
+            compared += 1
+            streams = ["".join(o["text"] for o in c.outputs if o["output_type"] == "stream")
+                       for c in (recorded, now)]
+            assert streams[0] and streams[0] == streams[1], (recorded.source, streams)
+    assert compared >= 1
 
 
 @pytest.mark.slow

@@ -27,7 +27,9 @@ Results in ``--out``: ``grades.csv`` (learner, exercise, check, passed, hint, se
 per check plus a ``runs top to bottom`` row per notebook; ``grades.md``, the class summary
 (per exercise: how many learners passed each check, and the most common hints); and
 ``cache.json``: a re-run grades only notebooks whose content (or the course's checks)
-changed, unless ``--regrade``.
+changed, unless ``--regrade``; and ``notebooks/<learner>/<exercise>.ipynb``, each notebook as
+the grader ran it (the learner's cells with their outputs, then the course's check calls,
+tagged ``grader-check``), to read a failure in its context.
 """
 from __future__ import annotations
 
@@ -128,11 +130,12 @@ def _error_of(cell) -> str | None:
 
 
 def run_one(path: Path, exercise: str, workdir: Path, site: Path, timeout: float,
-            max_output: int, profile: str) -> list[dict]:
+            max_output: int, profile: str, executed: Path | None = None) -> list[dict]:
     """Execute one notebook and run the course's checks after it; rows without learner.
 
-    Runs in the grading subprocess. Raises :class:`GradingError` when the notebook cannot
-    be graded at all (not a notebook, unknown exercise).
+    Runs in the grading subprocess. ``executed``: where to write the notebook as it ran
+    (outputs included), if given. Raises :class:`GradingError` when the notebook cannot be
+    graded at all (not a notebook, unknown exercise).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -149,7 +152,8 @@ def run_one(path: Path, exercise: str, workdir: Path, site: Path, timeout: float
     checks = exercise_checks(exercise)
     learner_cells = len(nb.cells)
     for checker, answer in checks:
-        nb.cells.append(nbformat.v4.new_code_cell(_grader_cell(exercise, checker, answer)))
+        nb.cells.append(nbformat.v4.new_code_cell(_grader_cell(exercise, checker, answer),
+                                                  metadata={"tags": ["grader-check"]}))
 
     class LimitedClient(NotebookClient):
         printed = 0
@@ -192,6 +196,8 @@ def run_one(path: Path, exercise: str, workdir: Path, site: Path, timeout: float
     stopped_in_learner_cells = stop_reason is not None and not any(
         c.get("execution_count") for c in nb.cells[learner_cells:])
     seconds = round(time.perf_counter() - started, 1)
+    if executed is not None:
+        nbformat.write(nb, executed)
 
     rows = []
     first_error = None
@@ -219,7 +225,8 @@ def _child_main(args) -> int:
     """``--run-one``: grade one notebook in this process, write its rows as JSON."""
     try:
         rows = run_one(Path(args.run_one), args.exercise, Path(args.workdir), Path(args.site),
-                       args.timeout, args.max_output, args.profile)
+                       args.timeout, args.max_output, args.profile,
+                       Path(args.executed) if args.executed else None)
     except GradingError as err:
         rows = failed_rows(args.exercise, str(err), 0.0)
     Path(args.result).write_text(json.dumps(rows))
@@ -253,19 +260,25 @@ def kernel_env(site: Path, workdir: Path, profile: str) -> dict:
 
 
 def grade_one(path: Path, exercise: str, site: Path, timeout: float, max_output: int,
-              profile: str) -> list[dict]:
-    """Grade one notebook in a fresh process group, killed whole at the time limit."""
+              profile: str, keep: Path | None = None) -> list[dict]:
+    """Grade one notebook in a fresh process group, killed whole at the time limit.
+
+    keep: where to copy the notebook as it ran (with outputs), when it ran at all.
+    """
     started = time.perf_counter()
+    if keep is not None:
+        keep.unlink(missing_ok=True)        # never leave an earlier run's copy behind
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         workdir = Path(tmp) / "work"
         workdir.mkdir()
         notebook = workdir / "submission.ipynb"
         shutil.copyfile(path, notebook)
         result = Path(tmp) / "result.json"
+        executed = Path(tmp) / "executed.ipynb"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--run-one", str(notebook),
                "--exercise", exercise, "--workdir", str(workdir), "--site", str(site),
                "--timeout", str(timeout), "--max-output", str(max_output),
-               "--profile", profile, "--result", str(result)]
+               "--profile", profile, "--result", str(result), "--executed", str(executed)]
         proc = subprocess.Popen(cmd, cwd=workdir, env=kernel_env(site, workdir, profile),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
@@ -286,6 +299,9 @@ def grade_one(path: Path, exercise: str, site: Path, timeout: float, max_output:
             return failed_rows(exercise, f"the grading process failed ({proc.returncode}): "
                                f"{tail}", seconds)
         rows = json.loads(result.read_text())
+        if keep is not None and executed.exists():
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(executed, keep)
     for row in rows:
         row["seconds"] = seconds
     return rows
@@ -354,8 +370,9 @@ def grade(submissions: Path, out: Path, workers: int = 2, timeout: float | None 
         site = make_site(Path(tmp))
         bar = _progress(len(todo), progress)
         with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            jobs = {pool.submit(grade_one, path, exercise, site, timeout, max_output, profile):
-                    (key, digest) for key, _, exercise, path, digest in todo}
+            jobs = {pool.submit(grade_one, path, exercise, site, timeout, max_output, profile,
+                                executed_path(out, learner, exercise)):
+                    (key, digest) for key, learner, exercise, path, digest in todo}
             for job in futures.as_completed(jobs):
                 key, digest = jobs[job]
                 results[key] = job.result()
@@ -373,6 +390,11 @@ def grade(submissions: Path, out: Path, workers: int = 2, timeout: float | None 
         writer.writerows(rows)
     (out / "grades.md").write_text(summary(rows, len(todo), len(found)))
     return rows
+
+
+def executed_path(out: Path, learner: str, exercise: str) -> Path:
+    """Where the grader keeps ``learner``'s ``exercise`` notebook as it ran."""
+    return Path(out) / "notebooks" / learner / f"{exercise}.ipynb"
 
 
 def _progress(total: int, show: bool):
@@ -422,6 +444,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     ap.add_argument("--site", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--executed", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.run_one:
         return _child_main(args)
