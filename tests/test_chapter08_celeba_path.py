@@ -29,7 +29,7 @@ BANDS = {                             # attribute: (rows inside the crop, colour
 }
 
 
-def make_synthetic_celeba(folder: Path, n_train=256, n_valid=8, n_test=128, seed=0):
+def make_synthetic_celeba(folder: Path, n_train=128, n_valid=8, n_test=32, seed=0):
     """Write CelebA's layout into ``folder``: JPEGs, list_attr_celeba.txt, list_eval_partition.txt."""
     images = folder / "img_align_celeba"
     images.mkdir(parents=True)
