@@ -91,3 +91,23 @@ def test_write_section_refuses_a_file_with_one_marker(tmp_path):
 def test_write_section_refuses_text_that_is_not_a_section(tmp_path):
     with pytest.raises(ValueError, match="not a book-times section"):
         book_times.write_section(tmp_path / "BENCHMARKS.md", "| a table |")
+
+
+def test_the_next_run_shows_the_previous_one_beside_it_per_notebook(tmp_path):
+    bench = tmp_path / "BENCHMARKS.md"
+    assert book_times.previous(bench, "standard") is None
+    book_times.write_section(bench, _section(630))
+    before = book_times.previous(bench, "standard")
+    assert before["total"] == 630 and before["machine"] == "device: cpu"
+    assert before["times"] == {p: round(s, 1) for p, s in book_times.notebook_times(LOG).items()}
+    faster = {path: seconds / 2 for path, seconds in before["times"].items()}
+    faster["chapters/99_new.ipynb"] = 1.0
+    text = book_times.section(315, faster, "standard", "device: cpu", (0, 0, 0), (0, 0, 0),
+                              "c", before=before)
+    assert "total 630 s; this run -315 s" in text and "the same machine description" in text
+    assert "| `chapters/02_elbo.ipynb` | 145.8 | 291.5 | -50% | yes |" in text
+    assert "| `chapters/99_new.ipynb` | 1.0 | – | new | yes |" in text
+    other = book_times.section(315, faster, "standard", "device: cuda", (0, 0, 0), (0, 0, 0),
+                               "c", before=before)
+    assert "another machine (`device: cpu`): not a like-for-like comparison" in other
+    assert book_times.previous(bench, "smoke") is None

@@ -63,9 +63,33 @@ def notebook_times(log: str) -> dict[str, float]:
     return times
 
 
+ROW = re.compile(r"^\| `(?P<path>[^`]+)` \| (?P<seconds>[0-9.]+) \|", re.MULTILINE)
+
+
+def previous(benchmarks: Path, profile: str) -> dict | None:
+    """The run ``profile``'s section of ``benchmarks`` holds now, to compare with the next:
+    ``{"date", "machine", "total", "times": {path: seconds}}``, or None if there is none."""
+    start, end = markers(profile)
+    text = Path(benchmarks).read_text() if Path(benchmarks).exists() else ""
+    if start not in text or end not in text:
+        return None
+    body = text[text.index(start):text.index(end)]
+    date = re.search(r" on (\d{4}-\d{2}-\d{2})", body)
+    machine = re.search(r"^- Machine: `([^`]*)`", body, re.MULTILINE)
+    total = re.search(r"\*\*Total: ([0-9.]+) s", body)
+    times = {m["path"]: float(m["seconds"]) for m in ROW.finditer(body)}
+    if not (date and machine and total and times):
+        return None
+    return {"date": date[1], "machine": machine[1], "total": float(total[1]), "times": times}
+
+
 def section(total_s: float, times: dict[str, float], profile: str, machine: str,
-            load_before: tuple, load_after: tuple, command: str) -> str:
-    """The Markdown section (with its markers) for ``profile`` in BENCHMARKS.md."""
+            load_before: tuple, load_after: tuple, command: str,
+            before: dict | None = None) -> str:
+    """The Markdown section (with its markers) for ``profile`` in BENCHMARKS.md.
+
+    before: the previous run (:func:`previous`); its times are shown beside these, per
+    notebook, so each run reports what it changed."""
     start, end = markers(profile)
     target = TARGET_S[profile]
     load = lambda avg: " / ".join(f"{x:.2f}" for x in avg)  # noqa: E731
@@ -76,10 +100,25 @@ def section(total_s: float, times: dict[str, float], profile: str, machine: str,
              f"- Load average (1/5/15 min) before: {load(load_before)}; "
              f"after: {load(load_after)}",
              f"- **Total: {total_s:.0f} s ({total_s / 60:.1f} min)**; notebooks executed: "
-             f"{sum(times.values()):.0f} s", "",
-             f"| Notebook | Execution (s) | Under {_duration(target)} |", "|---|---:|---|"]
+             f"{sum(times.values()):.0f} s"]
+    if before is None:
+        lines += ["", f"| Notebook | Execution (s) | Under {_duration(target)} |", "|---|---:|---|"]
+    else:
+        same = ("the same machine description" if before["machine"] == machine else
+                f"another machine (`{before['machine']}`): not a like-for-like comparison")
+        lines += [f"- Before: the run this section held until now ({before['date']}, {same}): "
+                  f"total {before['total']:.0f} s; this run {total_s - before['total']:+.0f} s", "",
+                  f"| Notebook | Execution (s) | Before (s) | Change | Under {_duration(target)} |",
+                  "|---|---:|---:|---:|---|"]
     for path, seconds in sorted(times.items()):
-        lines.append(f"| `{path}` | {seconds:.1f} | {'yes' if seconds < target else 'NO'} |")
+        ok = "yes" if seconds < target else "NO"
+        if before is None:
+            lines.append(f"| `{path}` | {seconds:.1f} | {ok} |")
+        else:
+            old = before["times"].get(path)
+            was, change = ("–", "new") if old is None else (f"{old:.1f}",
+                                                            f"{(seconds - old) / old:+.0%}")
+            lines.append(f"| `{path}` | {seconds:.1f} | {was} | {change} | {ok} |")
     lines += ["", end]
     return "\n".join(lines)
 
@@ -151,7 +190,8 @@ def main(argv=None) -> int:
                            "were the notebooks executed (execute_notebooks: force)?")
     command = "python tools/book_times.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = section(total, times, args.profile, runtime.describe("cpu"), load_before,
-                   os.getloadavg(), command.strip())
+                   os.getloadavg(), command.strip(), before=previous(Path(args.benchmarks),
+                                                                     args.profile))
     print(text)
     if not args.no_write:
         write_section(Path(args.benchmarks), text)
