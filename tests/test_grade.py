@@ -45,7 +45,7 @@ HOSTILE = {
     "exits": ("import sys; sys.exit(3)", "SystemExit"),
     "osexit": ("import os; os._exit(1)", "kernel died"),
     "crash": ("import ctypes; ctypes.string_at(0)", "kernel died"),
-    "chatty": ("print('x' * 100_000_000)", "printed more than"),
+    "chatty": (f"print('x' * {3 * grade.MAX_OUTPUT})", "printed more than"),  # 3 MB: over the limit
     "deleter": ("import os\nfor p in os.listdir('.'): os.remove(p)", "check_beta_vae_loss|NameError"),
     "peeker": ("import course_utils, pathlib\n"
                "root = pathlib.Path(course_utils.__file__).parents[1]\n"
