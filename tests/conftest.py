@@ -40,6 +40,4 @@ def pytest_collection_modifyitems(session, config, items):
     """The class the grader grades (tests/test_grade.py, about three minutes on one worker) goes
     first, so that under xdist the other tests fill the other core around it instead of
     waiting for it at the end. Only the order changes; every test still runs."""
-    first = [item for item in items if item.nodeid.startswith("tests/test_grade.py::")]
-    rest = [item for item in items if not item.nodeid.startswith("tests/test_grade.py::")]
-    items[:] = first + rest
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_grade.py::"))  # stable

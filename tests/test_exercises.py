@@ -190,8 +190,7 @@ class TestUntouchedExercise:
         failed = {int(n) for n in re.findall(r"FAILED \S+::Cell (\d+)", out)}
         cells = code_cells(read(notebook))
         solution = read(SOLUTIONS / f"{name}.ipynb")
-        hints = [h.strip()[len(mx.HINT):].strip() for c in code_cells(solution)
-                 for h in c.source.split("\n") if h.strip().startswith(mx.HINT)]
+        hints = [h for c in code_cells(solution) for h in mx.hint_lines(c.source.split("\n"))]
         checked = 0
         for index, cell in enumerate(cells):
             call = CHECK_CALL.search(cell.source)

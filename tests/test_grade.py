@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import grade  # noqa: E402
+import make_exercises as mx  # noqa: E402
 
 EXERCISES = grade.exercise_names()
 # Blind wrong answers (tests/checker_answers), a loss and a schedule: the grader shows the
@@ -156,7 +157,6 @@ def test_an_untouched_exercise_fails_every_check_cell_naming_what_to_implement(g
     """The stub (bob) as the grader ran it: the set-up runs, every check cell of the exercise
     fails, naming the answer to implement, and the stub's own hint is shown. (The learner's
     command, pytest + nbval on the same notebook, is run in tests/test_exercises.py.)"""
-    import make_exercises as mx
     _, out, _ = graded_class
     nb = _executed(out, "bob", exercise)
     cells = [c for c in nb.cells if c.cell_type == "code"
@@ -174,8 +174,8 @@ def test_an_untouched_exercise_fails_every_check_cell_naming_what_to_implement(g
         assert f"implement `{call.group(2)}" in _outputs_text(cell), f"no hint naming {call.group(2)}"
     assert checked >= 1
     solution = nbformat.read(ROOT / "solutions" / f"{exercise}.ipynb", as_version=4)
-    hints = [h.strip()[len(mx.HINT):].strip() for c in solution.cells if c.cell_type == "code"
-             for h in c.source.split("\n") if h.strip().startswith(mx.HINT)]
+    hints = [h for c in solution.cells if c.cell_type == "code"
+             for h in mx.hint_lines(c.source.split("\n"))]
     assert any(h in shown for h in hints), "the stub's hint must be shown"
     for hint in MUST_SHOW.get(exercise, ()):
         assert hint in shown, f"the hint {hint!r} must be shown"
@@ -186,7 +186,6 @@ def test_an_untouched_exercise_fails_every_check_cell_naming_what_to_implement(g
 def test_a_solution_prints_the_check_lines_it_has_recorded(graded_class, exercise):
     """The solutions' check cells store the lines their checks print (quoted in the book and
     the README); run by the grader (ada), each prints exactly those again."""
-    import make_exercises as mx
     _, out, _ = graded_class
     solution = nbformat.read(ROOT / "solutions" / f"{exercise}.ipynb", as_version=4)
     ran = _executed(out, "ada", exercise)

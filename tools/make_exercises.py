@@ -52,6 +52,11 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def hint_lines(lines) -> list[str]:
+    """The texts of the ``# HINT:`` lines among ``lines`` (the stub shows the first)."""
+    return [l.strip()[len(HINT):].strip() for l in lines if l.strip().startswith(HINT)]
+
+
 def stub_source(source: str, where: str = "cell") -> tuple[str, int]:
     """Replace every marked solution block in ``source``; return (new source, blocks replaced)."""
     out, block, indent, n = [], None, "", 0
@@ -64,7 +69,7 @@ def stub_source(source: str, where: str = "cell") -> tuple[str, int]:
         elif stripped == END:
             if block is None:
                 raise MarkupError(f"{where}, line {lineno}: {END!r} without {BEGIN!r}.")
-            hints = [b.strip()[len(HINT):].strip() for b in block if b.strip().startswith(HINT)]
+            hints = hint_lines(block)
             out.append(f"{indent}# YOUR CODE HERE")
             out.append(f"{indent}raise NotImplementedError({_quote(hints[0] if hints else DEFAULT_HINT)})")
             block, n = None, n + 1
