@@ -8,7 +8,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # Extra flags for `jupyter-book build`; CI passes "-W --keep-going" (warnings are errors).
 BOOK_FLAGS ?=
-# pytest-xdist workers; with --dist loadscope one notebook's cells stay on one worker.
+# pytest-xdist workers; with --dist loadscope one notebook's cells stay on one worker, and
+# --no-loadscope-reorder keeps tests/conftest.py's order (long scopes first).
 WORKERS ?= 2
 # How tests run (offline, smoke profile, one thread, no bars): written once, in tests/smoke.env.
 TEST_ENV := $(shell grep -v '^\#' tests/smoke.env | xargs)
@@ -68,7 +69,7 @@ browser-test: $(STAMP) debs  ## the browser tests: every page of the built book 
 # The solutions run once, through the grader (tests/test_grade.py), which also checks their
 # recorded check lines and every untouched exercise's failures and hints.
 test: $(STAMP) debs  ## every test but the browser's: units, slow tests, chapter notebooks, solutions through the grader (smoke)
-	$(PYTEST) -n $(WORKERS) --dist loadscope --nbval-lax --durations=15 --ignore=tests/browser tests chapters
+	$(PYTEST) -n $(WORKERS) --dist loadscope --no-loadscope-reorder --nbval-lax --durations=15 --ignore=tests/browser tests chapters
 
 unit: $(STAMP)  ## the package's unit tests only (no notebooks, no subprocesses): the edit-run loop
 	$(PYTEST) -n $(WORKERS) -m "not slow" tests

@@ -37,7 +37,16 @@ torch.set_num_threads(int(os.environ["COURSE_THREADS"]))
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The class the grader grades (tests/test_grade.py, about three minutes on one worker) goes
-    first, so that under xdist the other tests fill the other core around it instead of
-    waiting for it at the end. Only the order changes; every test still runs."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_grade.py::"))  # stable
+    """Long scopes first, quick ones last, so that under xdist (``--dist loadscope
+    --no-loadscope-reorder``, as ``make test`` runs it) the quick unit tests fill both cores at
+    the end instead of one core waiting for a notebook: the class the grader grades
+    (tests/test_grade.py, two to three minutes on one worker), then the chapter notebooks
+    (10-45 s each), then the tests marked slow, then the rest. Only the order changes; every
+    test still runs. (xdist's default reorders scopes by their number of tests instead.)"""
+    def rank(item):
+        if item.nodeid.startswith("tests/test_grade.py::"):
+            return 0
+        if item.nodeid.startswith("chapters/"):
+            return 1
+        return 2 if item.get_closest_marker("slow") else 3
+    items.sort(key=rank)  # stable: the order inside each group is the collection order

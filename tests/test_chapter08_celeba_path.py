@@ -71,7 +71,7 @@ def test_chapter08_runs_its_celeba_branch_with_all_checks(tmp_path, monkeypatch)
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.read(CHAPTER, as_version=4)
     # every cell must run without error: the notebook's asserts are the checks
-    NotebookClient(nb, timeout=1800, kernel_name="python3",
+    NotebookClient(nb, timeout=1800, kernel_name="python3", shutdown_kernel="immediate",
                    resources={"metadata": {"path": str(CHAPTER.parent)}}).execute()
     assert "This build found CelebA in COURSE_DATA" in glued(nb, "ch08_data_note")
     assert "Smiling" in glued(nb, "ch08_attr_shown")

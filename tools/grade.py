@@ -167,7 +167,10 @@ def run_one(path: Path, exercise: str, workdir: Path, site: Path, timeout: float
 
     client = LimitedClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                            resources={"metadata": {"path": str(workdir)}},
-                           record_timing=False)
+                           record_timing=False,
+                           # every output is in before the kernel stops: kill it rather than
+                           # wait about 2 s for a graceful exit (torch's teardown) per notebook
+                           shutdown_kernel="immediate")
     stop_reason = None
     started = time.perf_counter()
     deadline = started + timeout
