@@ -595,7 +595,8 @@ def test_the_table_covers_every_checker_with_right_and_wrong_answers():
     for param in CASES:
         checker, _, expect = param.values
         verdicts.setdefault(checker, set()).add(expect is PASS)
-    elsewhere = {"check_rate_distortion", "check_active_units"}  # tests/test_checks_latent_size.py
+    elsewhere = {"check_rate_distortion", "check_active_units",  # tests/test_checks_latent_size.py
+                 "require_passed"}                               # not a checker: tested below
     assert sorted(verdicts) == sorted(set(checks.__all__) - elsewhere) == sorted(RECORDED)
     assert all(kinds == {True, False} for kinds in verdicts.values())
 
@@ -667,6 +668,35 @@ def test_the_cvae_checker_leaves_the_global_random_state_alone(capsys):
     before = torch.get_rng_state()
     checks.check_cvae(CVAE)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def _linear_schedule(step, warmup_steps):
+    return 1.0 if warmup_steps == 0 else min(1.0, step / warmup_steps)
+
+
+def test_require_passed_stops_a_cell_until_the_named_checks_pass_in_this_kernel(monkeypatch, capsys):
+    monkeypatch.setattr(checks, "_PASSED", set())        # a fresh kernel
+    need = (checks.check_linear_schedule, checks.check_cyclical_schedule)
+    with pytest.raises(AssertionError, match="check_linear_schedule and check_cyclical_schedule "
+                                             "have not passed in this kernel: fix your answer"):
+        checks.require_passed(*need)
+    checks.check_linear_schedule(_linear_schedule)
+    checks.require_passed(checks.check_linear_schedule)
+    with pytest.raises(AssertionError, match="^check_cyclical_schedule has not passed"):
+        checks.require_passed(*need)
+    # A later failing run of the same check takes its pass back.
+    with pytest.raises(AssertionError, match="linear schedule"):
+        checks.check_linear_schedule(lambda step, warmup_steps: 0.5)
+    with pytest.raises(AssertionError, match="^check_linear_schedule has not passed"):
+        checks.require_passed(checks.check_linear_schedule)
+    assert "checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", [(), (print,), ("check_linear_schedule",),
+                                 (_harness.Checker,), (checks.check_cvae, None)])
+def test_require_passed_takes_only_the_course_checks(bad):
+    with pytest.raises(TypeError, match="require_passed"):
+        checks.require_passed(*bad)
 
 
 def test_every_checks_module_declares_its_public_names():

@@ -257,7 +257,8 @@ def test_the_table_covers_both_checkers_with_right_and_at_least_six_wrong_answer
     assert sorted(verdicts) == sorted(ls.__all__) == sorted(RECORDED)
     assert all(v.count(True) >= 4 and v.count(False) >= 6 for v in verdicts.values())
     assert set(ls.__all__) <= set(checks.__all__)
-    assert all(getattr(checks, name) is getattr(ls, name) for name in ls.__all__)
+    # the notebooks' checks.check_* are these, recorded for checks.require_passed
+    assert all(getattr(checks, name).__wrapped__ is getattr(ls, name) for name in ls.__all__)
 
 
 def test_active_unit_cases_tell_every_listed_mistake_from_the_right_count():

@@ -53,12 +53,67 @@ digits as it takes to tell them apart ("got 0.5005, expected 0.5", never "should
 got 0.4"). The conditional VAE's sampling check is statistical; its bounds come from the
 number of draws and are documented in ``conditional_vae``.
 """
-from .beta_vae import check_beta_vae_loss
-from .conditional_vae import check_cvae
-from .kl_annealing import check_cyclical_schedule, check_linear_schedule
-from .latent_size import check_active_units, check_rate_distortion
-from .mse_vs_bce import check_bernoulli_recon, check_gaussian_recon
+import functools
+
+from . import beta_vae as _beta_vae
+from . import conditional_vae as _conditional_vae
+from . import kl_annealing as _kl_annealing
+from . import latent_size as _latent_size
+from . import mse_vs_bce as _mse_vs_bce
 
 __all__ = ["check_beta_vae_loss", "check_cvae", "check_linear_schedule",
            "check_cyclical_schedule", "check_gaussian_recon", "check_bernoulli_recon",
-           "check_rate_distortion", "check_active_units"]
+           "check_rate_distortion", "check_active_units", "require_passed"]
+
+# Names of the checks whose last run in this kernel passed (see require_passed).
+_PASSED: set[str] = set()
+
+
+def _recorded(check):
+    """``check``, noting in ``_PASSED`` whether its last run passed."""
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        __tracebackhide__ = True
+        _PASSED.discard(check.__name__)
+        result = check(*args, **kwargs)
+        _PASSED.add(check.__name__)
+        return result
+    return run
+
+
+check_beta_vae_loss = _recorded(_beta_vae.check_beta_vae_loss)
+check_cvae = _recorded(_conditional_vae.check_cvae)
+check_linear_schedule = _recorded(_kl_annealing.check_linear_schedule)
+check_cyclical_schedule = _recorded(_kl_annealing.check_cyclical_schedule)
+check_gaussian_recon = _recorded(_mse_vs_bce.check_gaussian_recon)
+check_bernoulli_recon = _recorded(_mse_vs_bce.check_bernoulli_recon)
+check_rate_distortion = _recorded(_latent_size.check_rate_distortion)
+check_active_units = _recorded(_latent_size.check_active_units)
+
+
+def require_passed(*checks) -> None:
+    """Stop a cell unless every given check passed the last time it ran in this kernel.
+
+    ``checks``: the course's check functions, e.g.
+    ``checks.require_passed(checks.check_rate_distortion, checks.check_active_units)``, put
+    first in a cell that trains for a while before it uses the learner's answers: while an
+    answer is unfinished or wrong, the cell stops at once with a hint instead of training
+    for nothing (under ``make check`` and the grader every cell runs, and the training
+    would still take its full time). Raises ``AssertionError`` naming the checks that have
+    not passed; ``TypeError`` for anything that is not one of the course's checks.
+    """
+    __tracebackhide__ = True
+    if not checks:
+        raise TypeError("require_passed needs at least one check, e.g. "
+                        "checks.require_passed(checks.check_rate_distortion)")
+    ours = [name for name in __all__ if name.startswith("check_")]
+    for check in checks:
+        if getattr(check, "__name__", None) not in ours or globals()[check.__name__] is not check:
+            raise TypeError(f"require_passed takes the course's check functions "
+                            f"(checks.{', checks.'.join(ours)}), got {check!r}")
+    missing = [check.__name__ for check in checks if check.__name__ not in _PASSED]
+    if missing:
+        raise AssertionError(
+            f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} not passed in "
+            "this kernel: fix your answer and run its check cell above first; this cell "
+            "uses your answers, so it stops here instead of training for nothing.")
