@@ -8,6 +8,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # Extra flags for `jupyter-book build`; CI passes "-W --keep-going" (warnings are errors).
 BOOK_FLAGS ?=
+# Notebooks `make book` executes at once (each kernel gets cores / BOOK_JOBS threads unless
+# COURSE_THREADS is set).
+BOOK_JOBS ?= 2
 # pytest-xdist workers; with --dist loadscope one notebook's cells stay on one worker, and
 # --no-loadscope-reorder keeps tests/conftest.py's order (long scopes first).
 WORKERS ?= 2
@@ -22,7 +25,7 @@ DEBIAN_FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 help:  ## list the targets
 	@echo "make <target>:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 17
-	@echo "Variables: COURSE_PROFILE=standard|full|smoke (book), EX=<exercise> (check), WORKERS=2 (test, grade), SUBMISSIONS=<folder> (grade)."
+	@echo "Variables: COURSE_PROFILE=standard|full|smoke (book), BOOK_JOBS=2 (book), EX=<exercise> (check), WORKERS=2 (test, grade), SUBMISSIONS=<folder> (grade)."
 
 venv: $(STAMP)  ## create .venv and install everything (done by every target below)
 
@@ -48,8 +51,11 @@ debs:  ## install the Debian packages above when missing (needs root or sudo; el
 	    echo "Not root: not installing$$need (see README)."; exit 0; fi; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need
 
-book: $(STAMP) debs  ## execute the chapters and build the HTML book into _build/html
-	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
+# The chapters run BOOK_JOBS kernels at once (tools/execute_book.py); jupyter-book then takes
+# each page's outputs from that run (a plain `jupyter-book build .` executes them one by one).
+book: $(STAMP) debs  ## execute the chapters (BOOK_JOBS at once) and build the HTML book into _build/html
+	$(PY) tools/execute_book.py . --jobs $(BOOK_JOBS)
+	$(VENV)/bin/jupyter-book build . --config _build/_config_executed.yml $(BOOK_FLAGS)
 	@echo "Open _build/html/index.html"
 
 # JupyterLab is in requirements.txt (extra [lab]) with the ipywidgets extension; the course's

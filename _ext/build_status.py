@@ -2,8 +2,9 @@
 
 The page ``status.md`` holds one directive, ``{build-status}``. When the build writes the
 pages (after every notebook was executed), the directive becomes a table with one row per
-chapter: the profile and device its setup cell printed, the wall time myst-nb measured when
-it executed the notebook, the headline numbers the chapter glued
+chapter: the profile and device its setup cell printed, the wall time of this build's run of
+the notebook (measured by ``tools/execute_book.py`` under ``make book``, by myst-nb
+otherwise), the headline numbers the chapter glued
 (``course_utils.glue(name, value, headline="label (unit)")``) and how many ``assert``
 statements its code cells hold (the build stops on a failing cell, so each of them ran and
 held). A second table lists the exercises with the check lines their solutions recorded.
@@ -124,6 +125,26 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
+def executed_notebook(app, docname: str, path: Path) -> dict:
+    """The notebook ``docname`` as this build ran it.
+
+    myst-nb writes ``jupyter_execute/<doc>.ipynb``; with execution mode ``cache`` (``make
+    book``: tools/execute_book.py ran the notebooks) it writes that copy without the outputs
+    it took from the cache (myst-nb 1.4 writes the notebook it read, not the merged one), so
+    the outputs are then read from the cache, matched to the page's source as myst-nb does.
+    """
+    notebook = json.loads(path.read_text())
+    if app.config.nb_execution_mode != "cache":
+        return notebook
+    import nbformat
+    from jupyter_cache import get_cache
+
+    source = Path(app.srcdir) / f"{docname}.ipynb"
+    cache = get_cache(app.config.nb_execution_cache_path or ".jupyter_cache")
+    _, merged = cache.merge_match_into_notebook(nbformat.read(source, as_version=4))
+    return json.loads(nbformat.writes(merged))
+
+
 def chapter_rows(app) -> list[list[str]]:
     from myst_nb.sphinx_ import NbMetadataCollector
 
@@ -139,11 +160,11 @@ def chapter_rows(app) -> list[list[str]]:
                            f"(no {path.name} in {executed}), so the status page lacks it")
             rows.append([html.escape(title), "—", "—", "not executed", "—", "—"])
             continue
-        notebook = json.loads(path.read_text())
+        notebook = executed_notebook(app, docname, path)
         setup = setup_line(notebook)
         glue_file = executed / f"{docname}.glue.json"
-        numbers = headlines(notebook) + (
-            glued_headlines(json.loads(glue_file.read_text())) if glue_file.exists() else [])
+        numbers = list(dict.fromkeys(headlines(notebook) + (   # each once, in notebook order
+            glued_headlines(json.loads(glue_file.read_text())) if glue_file.exists() else [])))
         if setup is None:
             logger.warning(f"build status: {docname} printed no setup line "
                            "(course_utils.print_setup): device and profile unknown")

@@ -63,7 +63,7 @@ def test_recorded_checks_are_the_solution_check_lines(tmp_path):
     assert build_status.recorded_checks(path) == ["β-VAE loss: 6/6 checks passed"]
 
 
-def _app(tmp_path, docs, executed=None):
+def _app(tmp_path, docs, executed=None, mode="force"):
     """A stand-in for the Sphinx application: found docs, exec data, the executed folder."""
     out = tmp_path / "_build" / "html"
     out.mkdir(parents=True)
@@ -72,7 +72,10 @@ def _app(tmp_path, docs, executed=None):
         (tmp_path / "_build" / "jupyter_execute" / f"{docname}.ipynb").write_text(json.dumps(nb))
     env = SimpleNamespace(found_docs=set(docs), titles={}, metadata={}, nb_metadata={})
     builder = SimpleNamespace(get_relative_uri=lambda a, b: b + ".html", format="html")
-    return SimpleNamespace(env=env, outdir=str(out), srcdir=str(tmp_path), builder=builder)
+    config = SimpleNamespace(nb_execution_mode=mode,
+                             nb_execution_cache_path=str(tmp_path / "_build" / ".jupyter_cache"))
+    return SimpleNamespace(env=env, outdir=str(out), srcdir=str(tmp_path), builder=builder,
+                           config=config)
 
 
 def test_a_chapter_the_build_did_not_execute_is_a_warning(tmp_path, monkeypatch):
@@ -98,6 +101,41 @@ def test_an_executed_chapter_becomes_a_row_with_its_numbers(tmp_path, monkeypatc
     assert row[1:4] == ["standard", "cpu", "52.0 s"]
     assert "AUROC: <b>0.9871</b>" in row[4] and row[5] == "1"
     assert warnings == []
+
+
+def test_under_make_book_the_outputs_come_from_the_cache_it_filled(tmp_path, monkeypatch):
+    """myst-nb's cache mode writes jupyter_execute/<doc>.ipynb without the outputs it took
+    from the cache (as `make book` builds): the row must still have them."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    warnings = []
+    monkeypatch.setattr(build_status.logger, "warning", warnings.append)
+    def notebook(with_outputs):
+        cells = [nbformat.v4.new_code_cell(c["source"], outputs=[nbformat.from_dict(o) for o in
+                                                                 c["outputs"]] if with_outputs else [])
+                 for c in (SETUP, _code("assert True", [_glued("0.9871", "AUROC")]))]
+        return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
+            "name": "python3", "display_name": "Python 3", "language": "python"}})
+
+    ran, bare = notebook(True), notebook(False)
+    app = _app(tmp_path, ["chapters/11_x"], {"chapters/11_x": bare}, mode="cache")
+    (tmp_path / "chapters").mkdir()
+    nbformat.write(bare, tmp_path / "chapters" / "11_x.ipynb")
+    get_cache(app.config.nb_execution_cache_path).cache_notebook_bundle(
+        CacheBundleIn(ran, str(tmp_path / "chapters" / "11_x.ipynb")), check_validity=False)
+    monkeypatch.setattr(NbMetadataCollector, "get_exec_data",
+                        classmethod(lambda cls, env, doc: {"succeeded": True, "runtime": 52.04}))
+    [row] = build_status.chapter_rows(app)
+    assert row[1:4] == ["standard", "cpu", "52.0 s"]
+    assert row[4] == "AUROC: <b>0.9871</b>" and row[5] == "1"
+    assert warnings == []
+    # the same notebook read in "force" mode, from the bare copy, has neither
+    app.config.nb_execution_mode = "force"
+    [row] = build_status.chapter_rows(app)
+    assert row[1] == "?" and len(warnings) == 2
 
 
 def test_a_chapter_without_a_headline_number_is_a_warning(tmp_path, monkeypatch):

@@ -91,20 +91,34 @@ def _tiny_book(folder: Path, *, broken: bool) -> Path:
 
 @pytest.mark.slow
 def test_book_build_with_the_project_config_fails_on_a_broken_notebook(tmp_path):
-    """No -W here: the project's _config.yml alone must make the build fail."""
+    """No -W here: the project's _config.yml alone must make a plain `jupyter-book build`
+    fail, and `make book`'s first step (tools/execute_book.py) stops, naming the notebook and
+    its error, before anything is built."""
     book = _tiny_book(tmp_path / "book", broken=True)
     result = _run([_jupyter_book(), "build", str(book)], cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode != 0, "the book built although a notebook raised:\n" + output[-3000:]
     assert MARKER in output
+    result = _run([sys.executable, str(ROOT / "tools" / "execute_book.py"), str(book)], cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "tiny.ipynb: FAILED" in output and MARKER in output and "the book was not built" in output
+    assert not (book / "_build" / "_config_executed.yml").exists()
 
 
 @pytest.mark.slow
 def test_book_build_with_the_project_config_succeeds_on_a_working_notebook(tmp_path):
-    """The control: the same tiny book with the notebook fixed builds, warning-free (-W, as
-    in CI), and its page shows the output of the executed cell."""
+    """The control, built as `make book` builds: tools/execute_book.py executes the fixed
+    notebook, then `jupyter-book build -W` (as in CI) takes its outputs from that run without
+    executing it again, and the page shows the output of the executed cell."""
     book = _tiny_book(tmp_path / "book", broken=False)
-    result = _run([_jupyter_book(), "build", "-W", "--keep-going", str(book)], cwd=tmp_path)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    result = _run([sys.executable, str(ROOT / "tools" / "execute_book.py"), str(book)], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{book / 'tiny.ipynb'}: Executed notebook in " in result.stdout
+    result = _run([_jupyter_book(), "build", "-W", "--keep-going", str(book), "--config",
+                   str(book / "_build" / "_config_executed.yml")], cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "tiny.ipynb: Using cached notebook" in output and "Executing notebook" not in output
     page = (book / "_build" / "html" / "tiny.html").read_text()
     assert "x + 1 = 2" in page

@@ -4,9 +4,11 @@
     python tools/book_times.py --profile smoke --no-write    # a quick look, printed only
     python tools/book_times.py --from-log build.log --total 630   # times from an earlier log
 
-Runs ``jupyter-book build`` (as ``make book`` does: every chapter executed) into a scratch
-folder, in the chosen ``COURSE_PROFILE``, and reads each notebook's execution time from
-myst-nb's log lines (``<notebook>: Executed notebook in 12.98 seconds``). Each profile owns
+Builds the book as ``make book`` does (``tools/execute_book.py`` executes every chapter,
+``--jobs`` at once, then ``jupyter-book build`` takes their outputs) into a scratch folder,
+in the chosen ``COURSE_PROFILE``, and reads each notebook's execution time from the lines
+``<notebook>: Executed notebook in 12.98 seconds`` (execute_book.py's, in myst-nb's wording;
+a log of a plain ``jupyter-book build`` has myst-nb's own). Each profile owns
 one section, between ``<!-- book-times:PROFILE:start -->`` and ``<!-- book-times:PROFILE:end -->``
 (appended at the end of the file the first time, replaced afterwards; the other profiles'
 sections are left alone). A section holds the total wall time, the time of each notebook
@@ -95,12 +97,13 @@ def section(total_s: float, times: dict[str, float], profile: str, machine: str,
     load = lambda avg: " / ".join(f"{x:.2f}" for x in avg)  # noqa: E731
     lines = [start, f"## Book build time (`{profile}` profile)", "",
              f"Written by `{command}` on {datetime.date.today().isoformat()}: "
-             f"`jupyter-book build` with every chapter executed, `COURSE_PROFILE={profile}`.",
+             f"`make book`'s two steps (`tools/execute_book.py` executes every chapter, several "
+             f"at once, then `jupyter-book build`), `COURSE_PROFILE={profile}`.",
              "", f"- Machine: `{machine}`",
              f"- Load average (1/5/15 min) before: {load(load_before)}; "
              f"after: {load(load_after)}",
-             f"- **Total: {total_s:.0f} s ({total_s / 60:.1f} min)**; notebooks executed: "
-             f"{sum(times.values()):.0f} s"]
+             f"- **Total: {total_s:.0f} s ({total_s / 60:.1f} min)**; the notebooks' own "
+             f"times add up to {sum(times.values()):.0f} s"]
     if before is None:
         lines += ["", f"| Notebook | Execution (s) | Under {_duration(target)} |", "|---|---:|---|"]
     else:
@@ -132,9 +135,11 @@ def write_section(benchmarks: Path, text: str) -> None:
 
 
 def build(profile: str, threads: str | None, log_path: str | None = None,
-          keep: str | None = None) -> tuple[float, str]:
-    """Run ``jupyter-book build`` on the book in a scratch output folder (or ``keep``, which
-    then holds the built book in ``keep/_build/html``): (seconds, log)."""
+          keep: str | None = None, jobs: int = 2) -> tuple[float, str]:
+    """Build the book as ``make book`` does: ``tools/execute_book.py`` runs the notebooks,
+    ``jobs`` at once, then ``jupyter-book build`` takes their outputs, into a scratch output
+    folder (or ``keep``, which then holds the built book in ``keep/_build/html``):
+    (seconds for both steps, both logs)."""
     exe = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, "COURSE_PROFILE": profile, "TQDM_DISABLE": "1"}
     if threads:
@@ -142,11 +147,17 @@ def build(profile: str, threads: str | None, log_path: str | None = None,
     with tempfile.TemporaryDirectory(prefix="book-times-") as scratch:
         out = keep or scratch
         start = time.perf_counter()
-        result = subprocess.run([str(exe if exe.exists() else "jupyter-book"), "build",
-                                 str(ROOT), "--path-output", out],
-                                cwd=ROOT, env=env, capture_output=True, text=True)
+        steps = [[sys.executable, str(ROOT / "tools" / "execute_book.py"), str(ROOT),
+                  "--jobs", str(jobs)],
+                 [str(exe if exe.exists() else "jupyter-book"), "build", str(ROOT),
+                  "--config", str(ROOT / "_build" / "_config_executed.yml"), "--path-output", out]]
+        log = ""
+        for command in steps:
+            result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+            log += result.stdout + result.stderr
+            if result.returncode != 0:
+                break
         seconds = time.perf_counter() - start
-    log = result.stdout + result.stderr
     if log_path:
         Path(log_path).write_text(log)
     if result.returncode != 0:
@@ -157,7 +168,10 @@ def build(profile: str, threads: str | None, log_path: str | None = None,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="standard", choices=["smoke", "standard", "full"])
-    parser.add_argument("--threads", default=None, help="COURSE_THREADS for the kernels")
+    parser.add_argument("--threads", default=None, help="COURSE_THREADS for each kernel "
+                        "(default: the cores shared out between the jobs)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once "
+                        "(make book's BOOK_JOBS; default 2)")
     parser.add_argument("--benchmarks", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--no-write", action="store_true", help="print the section only")
     parser.add_argument("--log", default=None, help="also save the whole build log here")
@@ -183,11 +197,11 @@ def main(argv=None) -> int:
             parser.error("--from-log needs --total (the build's wall time in seconds)")
         total, log = args.total, Path(args.from_log).read_text(errors="replace")
     else:
-        total, log = build(args.profile, args.threads, args.log, args.keep)
+        total, log = build(args.profile, args.threads, args.log, args.keep, args.jobs)
     times = notebook_times(log)
     if not times:
         raise RuntimeError("no 'Executed notebook in ... seconds' lines in the build log: "
-                           "were the notebooks executed (execute_notebooks: force)?")
+                           "were the notebooks executed?")
     command = "python tools/book_times.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = section(total, times, args.profile, runtime.describe("cpu"), load_before,
                    os.getloadavg(), command.strip(), before=previous(Path(args.benchmarks),
