@@ -34,6 +34,9 @@ def test_section_states_total_per_notebook_profile_machine_and_load():
     assert "Total: 630 s (10.5 min)" in text and "COURSE_PROFILE=standard" in text
     assert "| `chapters/02_elbo.ipynb` | 291.5 | yes |" in text and "Under 5 min" in text
     assert "device: cpu" in text and "before: 1.00 / 0.50 / 0.20" in text
+    times = book_times.notebook_times(LOG)
+    assert "every chapter, 2 at a time" in book_times.section(
+        630.0, times, "standard", "m", (0, 0, 0), (0, 0, 0), "c", jobs=2)
     start, end = book_times.markers("standard")
     assert text.startswith(start) and text.endswith(end)
 

@@ -87,7 +87,7 @@ def previous(benchmarks: Path, profile: str) -> dict | None:
 
 def section(total_s: float, times: dict[str, float], profile: str, machine: str,
             load_before: tuple, load_after: tuple, command: str,
-            before: dict | None = None) -> str:
+            before: dict | None = None, jobs: int | None = None) -> str:
     """The Markdown section (with its markers) for ``profile`` in BENCHMARKS.md.
 
     before: the previous run (:func:`previous`); its times are shown beside these, per
@@ -97,8 +97,9 @@ def section(total_s: float, times: dict[str, float], profile: str, machine: str,
     load = lambda avg: " / ".join(f"{x:.2f}" for x in avg)  # noqa: E731
     lines = [start, f"## Book build time (`{profile}` profile)", "",
              f"Written by `{command}` on {datetime.date.today().isoformat()}: "
-             f"`make book`'s two steps (`tools/execute_book.py` executes every chapter, several "
-             f"at once, then `jupyter-book build`), `COURSE_PROFILE={profile}`.",
+             f"`make book`'s two steps (`tools/execute_book.py` executes every chapter, "
+             f"{jobs or 'several'} at a time, then `jupyter-book build`), "
+             f"`COURSE_PROFILE={profile}`.",
              "", f"- Machine: `{machine}`",
              f"- Load average (1/5/15 min) before: {load(load_before)}; "
              f"after: {load(load_after)}",
@@ -182,14 +183,16 @@ def main(argv=None) -> int:
     parser.add_argument("--total", type=float, default=None, help="total seconds (--from-log)")
     args = parser.parse_args(argv)
     os.environ["COURSE_PROFILE"] = args.profile  # describe() names the profile
-    if args.threads:
-        os.environ["COURSE_THREADS"] = args.threads
+    # describe() below names each kernel's thread count: --threads, or the kernels' share
+    # of the cores, as tools/execute_book.py gives it
+    import execute_book
+
+    os.environ["COURSE_THREADS"] = args.threads or str(execute_book.kernel_threads(args.jobs))
     import torch
 
     from course_utils import runtime
 
-    if os.environ.get("COURSE_THREADS"):  # describe() then names the kernels' thread count
-        torch.set_num_threads(int(os.environ["COURSE_THREADS"]))
+    torch.set_num_threads(int(os.environ["COURSE_THREADS"]))
 
     load_before = os.getloadavg()
     if args.from_log:
@@ -205,7 +208,8 @@ def main(argv=None) -> int:
     command = "python tools/book_times.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = section(total, times, args.profile, runtime.describe("cpu"), load_before,
                    os.getloadavg(), command.strip(), before=previous(Path(args.benchmarks),
-                                                                     args.profile))
+                                                                     args.profile),
+                   jobs=args.jobs)
     print(text)
     if not args.no_write:
         write_section(Path(args.benchmarks), text)
