@@ -18,6 +18,7 @@ CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
 sys.path.insert(0, str(ROOT / "tools"))
 import setup_cells  # noqa: E402  (tools/setup_cells.py generates the setup cells)
+import execute_book  # noqa: E402  (tools/execute_book.py reads the table of contents)
 
 SETUP_NOTEBOOKS = setup_cells.notebooks(ROOT)
 
@@ -30,21 +31,8 @@ def _config():
     return yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
-def _toc_files(node):
-    """Every ``file:`` (and the ``root:``) named anywhere in a parsed ``_toc.yml``."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("file", "root") and isinstance(value, str):
-                yield value
-            else:
-                yield from _toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _toc_files(item)
-
-
 def _toc_entries():
-    return list(_toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+    return list(execute_book.toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
 
 
 def _first_code_cell(nb):

@@ -51,25 +51,25 @@ CACHE = Path("_build") / ".jupyter_cache"
 CONFIG_OUT = Path("_build") / "_config_executed.yml"
 
 
+def toc_files(node):
+    """Every ``file:`` (and the ``root:``) named anywhere in a parsed ``_toc.yml``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("file", "root") and isinstance(value, str):
+                yield value
+            else:
+                yield from toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from toc_files(item)
+
+
 def book_notebooks(book: Path) -> list[Path]:
     """The notebooks ``jupyter-book build`` executes: in ``_toc.yml``, not excluded."""
     config = yaml.safe_load((book / "_config.yml").read_text()) or {}
     excluded = (config.get("execute") or {}).get("exclude_patterns") or []
-    files = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str):
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(yaml.safe_load((book / "_toc.yml").read_text()))
     notebooks = []
-    for name in files:
+    for name in toc_files(yaml.safe_load((book / "_toc.yml").read_text())):
         path = book / (name if name.endswith(".ipynb") else f"{name}.ipynb")
         rel = path.relative_to(book).as_posix()
         if path.is_file() and not any(fnmatch.fnmatch(rel, p) for p in excluded):

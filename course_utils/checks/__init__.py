@@ -106,11 +106,11 @@ def require_passed(*checks) -> None:
     if not checks:
         raise TypeError("require_passed needs at least one check, e.g. "
                         "checks.require_passed(checks.check_rate_distortion)")
-    ours = [name for name in __all__ if name.startswith("check_")]
+    ours = [globals()[name] for name in __all__ if name.startswith("check_")]
     for check in checks:
-        if getattr(check, "__name__", None) not in ours or globals()[check.__name__] is not check:
+        if not any(check is c for c in ours):
             raise TypeError(f"require_passed takes the course's check functions "
-                            f"(checks.{', checks.'.join(ours)}), got {check!r}")
+                            f"(checks.{', checks.'.join(c.__name__ for c in ours)}), got {check!r}")
     missing = [check.__name__ for check in checks if check.__name__ not in _PASSED]
     if missing:
         raise AssertionError(
