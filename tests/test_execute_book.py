@@ -31,6 +31,13 @@ def test_each_kernel_gets_course_threads_or_its_share_of_the_cores(monkeypatch, 
     assert execute_book.kernel_threads(jobs) == want
 
 
+@pytest.mark.parametrize("value", ["0", "two", "", "-1", "1.5"])
+def test_a_bad_course_threads_is_refused_with_what_to_pass(monkeypatch, value):
+    monkeypatch.setenv("COURSE_THREADS", value)
+    with pytest.raises(ValueError, match=f"COURSE_THREADS must be a positive integer, got {value!r}"):
+        execute_book.kernel_threads(2)
+
+
 def test_the_build_config_reads_the_cache_and_finds_the_extensions_from_build(tmp_path):
     for name in ("_config.yml", "_toc.yml"):
         (tmp_path / name).write_text((ROOT / name).read_text())

@@ -80,9 +80,11 @@ def book_notebooks(book: Path) -> list[Path]:
 def kernel_threads(jobs: int) -> int:
     """Each kernel's thread count: ``COURSE_THREADS`` if set, else cores // jobs (>= 1)."""
     value = os.environ.get("COURSE_THREADS")
-    if value:
-        return int(value)
-    return max(1, (os.cpu_count() or 1) // jobs)
+    if value is None:
+        return max(1, (os.cpu_count() or 1) // jobs)
+    if not value.strip().isdigit() or int(value) < 1:   # as course_utils.runtime says it
+        raise ValueError(f"COURSE_THREADS must be a positive integer, got {value!r}.")
+    return int(value)
 
 
 def _run_one(notebook: Path, out: Path, timeout: int) -> int:
